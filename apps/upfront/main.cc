@@ -1,0 +1,266 @@
+// upfront: the command line. The only place that wires concrete pieces together.
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "upfront/engine.h"
+#include "upfront/policy.h"
+
+namespace upfront {
+namespace {
+
+constexpr size_t kChunkBytes = 1 << 20;
+constexpr std::string_view kActivePolicyFile = "policy.yaml";
+
+// Loads the policy named on the command line, or the one the data directory
+// was last used with.
+absl::StatusOr<Policy> LoadPolicyFor(const std::string& policy_path, const std::string& data_dir) {
+  std::string path = policy_path;
+  if (path.empty()) {
+    path = (std::filesystem::path(data_dir) / kActivePolicyFile).string();
+    if (!std::filesystem::exists(path)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no --policy given and ", data_dir, " has no policy yet; pass --policy FILE"));
+    }
+  }
+  return LoadPolicyFile(path);
+}
+
+absl::Status RememberPolicy(const std::string& policy_path, const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  auto target = std::filesystem::path(data_dir) / kActivePolicyFile;
+  if (std::filesystem::exists(target) && std::filesystem::equivalent(policy_path, target, ec)) {
+    return absl::OkStatus();
+  }
+  std::filesystem::copy_file(policy_path, target, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot copy the policy into ", data_dir, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "upfront: " << status.message() << "\n";
+  return 2;
+}
+
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled), start_(Clock::now()) {}
+  void Update(size_t events, size_t bytes, size_t total_bytes) {
+    if (!enabled_) return;
+    auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    double secs = std::chrono::duration<double>(now - start_).count();
+    double pct = total_bytes ? 100.0 * static_cast<double>(bytes) / static_cast<double>(total_bytes) : 0;
+    std::fprintf(stderr, "\r  %5.1f%%  %zu events  %.0f events/s   ", pct, events,
+                 secs > 0 ? static_cast<double>(events) / secs : 0.0);
+    std::fflush(stderr);
+  }
+  void Done() {
+    if (enabled_) std::fprintf(stderr, "\r%60s\r", "");
+  }
+  double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool enabled_;
+  Clock::time_point start_;
+  Clock::time_point last_{};
+};
+
+struct IngestTotals {
+  size_t accepted = 0, duplicates = 0, rejected = 0, late = 0;
+};
+
+void Tally(const IngestReport& report, const std::string& file, IngestTotals* totals) {
+  totals->accepted += report.accepted;
+  totals->duplicates += report.duplicates;
+  totals->rejected += report.rejected;
+  totals->late += report.late;
+  for (const EventResult& r : report.events) {
+    if (r.status == EventResult::Status::kRejected) {
+      std::cerr << file << ":" << r.line << ": " << IngestReport::Describe(r) << "\n";
+    }
+  }
+}
+
+bool LooksLikeJsonLines(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  return ext != ".json";
+}
+
+absl::Status IngestFile(Engine& engine, const std::string& path, Progress& progress, IngestTotals* totals) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  const size_t total_bytes = std::filesystem::file_size(path);
+  if (!LooksLikeJsonLines(path)) {
+    // One document: a Segment batch, an array or one message; limits apply as over HTTP.
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    IngestOptions options;
+    options.format = IngestFormat::kJson;
+    auto report = engine.Ingest(buffer.str(), options);
+    if (!report.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", report.status().message()));
+    Tally(*report, path, totals);
+    return absl::OkStatus();
+  }
+  // JSON lines, in chunks cut at line ends; the next chunk is parsed while
+  // the previous one is being committed.
+  std::string carry, chunk(kChunkBytes, '\0');
+  size_t line = 1, index = 0, bytes_read = 0;
+  std::future<absl::StatusOr<IngestReport>> in_flight;
+  absl::Status failure;
+  auto collect = [&]() {
+    if (!in_flight.valid()) return;
+    auto report = in_flight.get();
+    if (!report.ok()) {
+      failure = report.status();
+      return;
+    }
+    Tally(*report, path, totals);
+    progress.Update(totals->accepted + totals->duplicates + totals->rejected, bytes_read, total_bytes);
+  };
+  while (in && failure.ok()) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    size_t got = static_cast<size_t>(in.gcount());
+    bytes_read += got;
+    carry.append(chunk.data(), got);
+    size_t cut = in ? carry.rfind('\n') : carry.size();
+    if (cut == std::string::npos) continue;
+    if (cut < carry.size()) ++cut;
+    std::string_view payload(carry.data(), cut);
+    IngestOptions options;
+    options.format = IngestFormat::kJsonLines;
+    options.max_batch_bytes = 0;
+    options.first_line = line;
+    options.first_index = index;
+    auto next = engine.Submit(payload, options);
+    for (char c : payload) line += c == '\n';
+    // Index of the next chunk's first event: count non-blank lines.
+    size_t start = 0;
+    while (start < payload.size()) {
+      size_t end = payload.find('\n', start);
+      if (end == std::string_view::npos) end = payload.size();
+      if (payload.substr(start, end - start).find_first_not_of(" \t\r") != std::string_view::npos) ++index;
+      start = end + 1;
+    }
+    carry.erase(0, cut);
+    collect();
+    in_flight = std::move(next);
+  }
+  collect();
+  if (!failure.ok()) return absl::InternalError(absl::StrCat(path, ": ", failure.message()));
+  return absl::OkStatus();
+}
+
+int RunIngest(const std::string& data_dir, const std::string& policy_path, const std::vector<std::string>& files,
+              const std::string& arrival, int partitions) {
+  auto policy = LoadPolicyFor(policy_path, data_dir);
+  if (!policy.ok()) return Fail(policy.status());
+  if (!policy_path.empty()) {
+    if (auto s = RememberPolicy(policy_path, data_dir); !s.ok()) return Fail(s);
+  }
+  EngineOptions options;
+  options.data_dir = data_dir;
+  options.policy = std::make_shared<Policy>(std::move(policy).value());
+  options.arrival = arrival == "wall" ? ArrivalClock::kWall : ArrivalClock::kEventTime;
+  options.partitions = partitions;
+  auto engine = Engine::Open(options);
+  if (!engine.ok()) return Fail(engine.status());
+
+  Progress progress(isatty(STDERR_FILENO));
+  IngestTotals totals;
+  for (const std::string& file : files) {
+    if (auto s = IngestFile(**engine, file, progress, &totals); !s.ok()) {
+      progress.Done();
+      return Fail(s);
+    }
+  }
+  if (auto s = (*engine)->Flush(); !s.ok()) return Fail(s);
+  progress.Done();
+  double secs = progress.Seconds();
+  size_t total = totals.accepted + totals.duplicates + totals.rejected;
+  std::cout << "accepted " << totals.accepted << ", duplicates " << totals.duplicates << ", rejected "
+            << totals.rejected << ", late " << totals.late << "  (" << total << " events in "
+            << absl::StrCat(static_cast<int64_t>(secs * 1000)) << " ms)\n";
+  return totals.rejected > 0 ? 1 : 0;
+}
+
+int RunProfile(const std::string& data_dir, const std::string& policy_path, const std::string& id) {
+  auto policy = LoadPolicyFor(policy_path, data_dir);
+  if (!policy.ok()) return Fail(policy.status());
+  EngineOptions options;
+  options.data_dir = data_dir;
+  options.policy = std::make_shared<Policy>(std::move(policy).value());
+  auto engine = Engine::Open(options);
+  if (!engine.ok()) return Fail(engine.status());
+  auto json = (*engine)->ProfileJson(id);
+  if (!json.ok()) return Fail(json.status());
+  std::cout << *json << "\n";
+  return 0;
+}
+
+int RunCheck(const std::string& path) {
+  std::vector<PolicyError> errors = CheckPolicyFile(path);
+  for (const PolicyError& e : errors) std::cerr << e.ToString() << "\n";
+  if (!errors.empty()) {
+    std::cerr << errors.size() << (errors.size() == 1 ? " error" : " errors") << " in " << path << "\n";
+    return 1;
+  }
+  auto policy = LoadPolicyFile(path);
+  std::cout << path << ": ok (version " << policy->version << ", content " << policy->content_hash << ")\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace upfront
+
+int main(int argc, char** argv) {
+  using namespace upfront;
+  CLI::App app{"Upfront: a real-time engine for proactive customer support.\n"
+               "Ingests Segment-spec events, keeps every customer's state, and (as the\n"
+               "policy says) decides the smallest helpful action."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "upfront 0.1.0");
+
+  std::string data_dir, policy_path, arrival = "event-time", id;
+  std::vector<std::string> files;
+  int partitions = 0;
+
+  CLI::App* ingest = app.add_subcommand("ingest", "Validate and durably store events from files");
+  ingest->add_option("--data", data_dir, "Data directory (created if missing)")->required();
+  ingest->add_option("--policy", policy_path, "Policy file (defaults to the one the data directory last used)");
+  ingest->add_option("--arrival", arrival,
+                     "Arrival time for lateness and dedup: event-time (as if events arrived as they\n"
+                     "happened, in file order) or wall (now)")
+      ->check(CLI::IsMember({"event-time", "wall"}));
+  ingest->add_option("--partitions", partitions, "Partitions when creating the data directory (default: cores)");
+  ingest->add_option("files", files, "Files of Segment messages: .jsonl (one per line) or .json (a batch)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  ingest->footer("Prints every rejected event as FILE:LINE: event N: field F: reason.\n"
+                 "Exit status: 0 all accepted, 1 some rejected, 2 failure.");
+
+  CLI::App* profile = app.add_subcommand("profile", "Print a customer's merged profile as JSON");
+  profile->add_option("--data", data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  profile->add_option("--policy", policy_path, "Policy file (defaults to the one the data directory last used)");
+  profile->add_option("id", id, "userId or anonymousId")->required();
+
+  CLI::App* check = app.add_subcommand("check", "Validate a policy file and report every error with its line");
+  check->add_option("policy", policy_path, "Policy file")->required()->check(CLI::ExistingFile);
+
+  CLI11_PARSE(app, argc, argv);
+  if (*ingest) return RunIngest(data_dir, policy_path, files, arrival, partitions);
+  if (*profile) return RunProfile(data_dir, policy_path, id);
+  if (*check) return RunCheck(policy_path);
+  return 0;
+}

@@ -1,0 +1,116 @@
+// The engine: takes Segment events in, makes them durable, and keeps every
+// customer's state current.
+//
+//   EngineOptions options;
+//   options.data_dir = "/var/lib/upfront";
+//   options.policy = std::make_shared<Policy>(std::move(policy));
+//   auto engine = Engine::Open(options);
+//   auto report = (*engine)->Ingest(R"({"type":"track","userId":"u1","event":"Form Error"})");
+//   // report->accepted == 1, and the event is on disk.
+//
+// Customers are hashed into partitions; each partition's state is owned by
+// one worker thread, so applying an event takes no locks. Ingest and Submit
+// are thread-safe; events are committed in the order calls reach the
+// sequencer, which for one calling thread is the order of its calls.
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "upfront/policy.h"
+#include "upfront/status.h"
+#include "upfront/time.h"
+
+namespace upfront {
+
+// Where "arrival time" comes from. A server uses the wall clock; replaying or
+// importing a file uses event time: arrival is the latest event time seen so
+// far, as if the events arrived as they happened, in file order.
+enum class ArrivalClock { kWall, kEventTime };
+
+struct EngineOptions {
+  std::string data_dir;
+  std::shared_ptr<const Policy> policy;
+  int partitions = 0;  // 0: one per core. Fixed when the data directory is created.
+  const Clock* clock = nullptr;  // SystemClock() when null
+  ArrivalClock arrival = ArrivalClock::kWall;
+  bool sync = true;  // fsync the log before acknowledging; false only for tests/benchmarks
+};
+
+enum class IngestFormat { kAuto, kJsonLines, kJson };
+
+struct IngestOptions {
+  IngestFormat format = IngestFormat::kAuto;
+  size_t max_batch_bytes = 500 * 1024;  // 0: no limit (file import)
+  size_t first_line = 1;  // line number of the payload's first line, for error messages
+  size_t first_index = 0; // index of the payload's first event, for error messages
+};
+
+// The fate of one event of a batch.
+struct EventResult {
+  enum class Status { kAccepted, kDuplicate, kRejected };
+  Status status = Status::kAccepted;
+  size_t index = 0;  // 0-based position in the batch
+  size_t line = 0;   // 1-based line in the payload (0 when not known)
+  std::string message_id;
+  std::string field;   // rejected: the field at fault ("" = the event as a whole)
+  std::string reason;  // rejected: why, in words
+  bool late = false;
+  uint64_t seq = 0;    // accepted: position in the event log
+};
+
+struct IngestReport {
+  size_t accepted = 0;
+  size_t duplicates = 0;
+  size_t rejected = 0;
+  size_t late = 0;
+  std::vector<EventResult> events;  // one per event, in batch order
+  // "event 3 (line 4): field timestamp: 'yesterday' is not an ISO-8601 timestamp"
+  static std::string Describe(const EventResult& result);
+};
+
+struct EngineStats {
+  uint64_t accepted = 0;
+  uint64_t duplicates = 0;
+  uint64_t rejected = 0;
+  uint64_t late = 0;
+  uint64_t merges = 0;
+  uint64_t last_seq = 0;
+  uint64_t replayed_on_open = 0;  // log records re-applied during recovery
+  int partitions = 0;
+};
+
+class Engine {
+ public:
+  // Opens (or creates) the data directory and recovers every acknowledged
+  // event into customer state before returning.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  virtual ~Engine() = default;
+
+  // Validates, deduplicates and durably stores a batch, then returns. A batch
+  // over max_batch_bytes, or one that cannot be read at all, is an error;
+  // otherwise each event has its own result and good events land even when
+  // others are rejected.
+  virtual absl::StatusOr<IngestReport> Ingest(std::string_view payload,
+                                              const IngestOptions& options = {}) = 0;
+  // The same, without waiting: parsing happens now, on the calling thread;
+  // the future is ready once the batch is durable. Lets one thread parse the
+  // next batch while the previous one is being written.
+  virtual std::future<absl::StatusOr<IngestReport>> Submit(std::string_view payload,
+                                                           const IngestOptions& options = {}) = 0;
+
+  // The merged profile of the customer known by `id` (either of their ids),
+  // reflecting every event acknowledged before the call. NotFound if unknown.
+  virtual absl::StatusOr<std::string> ProfileJson(std::string_view id) = 0;
+
+  // Waits until every acknowledged event is applied and state is written.
+  virtual absl::Status Flush() = 0;
+
+  virtual EngineStats Stats() const = 0;
+};
+
+}  // namespace upfront

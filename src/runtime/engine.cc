@@ -1,0 +1,492 @@
+// The assembled engine: parse on the caller's thread, commit and route on the
+// sequencer thread, apply on partition threads.
+//
+// Why a single sequencer: deduplication, identity merges and sequence numbers
+// need one order. It commits whatever batches are waiting as one RocksDB
+// write with one fsync (group commit), so many small requests cost one sync.
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "src/common/hash.h"
+#include "src/common/string_map.h"
+#include "src/event/batch.h"
+#include "src/event/event_json.h"
+#include "src/event/event_parser.h"
+#include "src/event/field_catalog.h"
+#include "src/profile/identity.h"
+#include "src/profile/profile.h"
+#include "src/runtime/partition.h"
+#include "src/store/store.h"
+#include "upfront/engine.h"
+
+namespace upfront {
+namespace {
+
+constexpr size_t kPayloadPadding = 64;  // simdjson reads up to this far past the end
+
+struct ParsedEvent {
+  Event event;
+  std::string json;  // minimized, as stored
+  Routing routing;
+};
+
+// A batch on its way through the sequencer. Reused across calls.
+struct PendingBatch {
+  std::string payload;  // padded copy of the request body
+  std::vector<RawEvent> raw;
+  std::vector<ParsedEvent> parsed;       // slots; the first `parsed_count` are in use
+  size_t parsed_count = 0;
+  std::vector<size_t> result_of_parsed;  // parsed index -> report.events index
+  IngestReport report;
+  std::promise<absl::StatusOr<IngestReport>> done;
+};
+
+absl::StatusOr<std::string> LoadOrCreateHashKey(const std::filesystem::path& dir) {
+  std::filesystem::path path = dir / "hash.key";
+  if (std::filesystem::exists(path)) {
+    std::ifstream in(path);
+    std::string key;
+    std::getline(in, key);
+    if (key.size() < 32) return absl::DataLossError(absl::StrCat(path.string(), " is damaged"));
+    return key;
+  }
+  std::string key = RandomHex(32);
+  std::ofstream out(path);
+  out << key << "\n";
+  out.close();
+  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path.string()));
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return key;
+}
+
+class EngineImpl final : public Engine {
+ public:
+  explicit EngineImpl(const EngineOptions& options)
+      : options_(options),
+        policy_(options.policy),
+        clock_(options.clock ? options.clock : &SystemClock()) {}
+
+  ~EngineImpl() override { Shutdown(); }
+
+  absl::Status Open() {
+    if (!policy_) return absl::InvalidArgumentError("the engine needs a policy");
+    std::error_code ec;
+    std::filesystem::create_directories(options_.data_dir, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create the data directory '", options_.data_dir, "': ", ec.message()));
+    }
+    UPFRONT_ASSIGN_OR_RETURN(std::string hash_key, LoadOrCreateHashKey(options_.data_dir));
+    const EventsPolicy& ev = policy_->events;
+    catalog_ = std::make_unique<FieldCatalog>(ev.keep_properties, ev.keep_traits, ev.hash, hash_key);
+    rules_ = std::make_unique<ProfileRules>(*policy_, *catalog_);
+
+    StoreOptions store_options;
+    store_options.dedup_ttl = std::max(ev.dedup_window, kMicrosPerDay);
+    store_options.clock = clock_;
+    UPFRONT_ASSIGN_OR_RETURN(store_, OpenRocksDbStore(
+                                         (std::filesystem::path(options_.data_dir) / "db").string(),
+                                         store_options));
+    int wanted = options_.partitions > 0 ? options_.partitions
+                                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    UPFRONT_ASSIGN_OR_RETURN(int partitions, store_->PartitionCount(wanted));
+    UPFRONT_RETURN_IF_ERROR(store_->ScanIdentities(
+        [&](std::string_view id, std::string_view canonical) { identity_.Load(id, canonical); }));
+
+    uint64_t replay_from = store_->last_seq() + 1;
+    for (int p = 0; p < partitions; ++p) {
+      uint64_t applied = store_->AppliedSeq(p);
+      replay_from = std::min(replay_from, applied + 1);
+      applied_at_open_.push_back(applied);
+      partitions_.push_back(std::make_unique<Partition>(p, store_.get(), rules_.get(), applied));
+    }
+    for (auto& p : partitions_) p->Start();
+    last_seq_ = store_->last_seq();
+    watermark_ = store_->stream_watermark();
+    UPFRONT_RETURN_IF_ERROR(Recover(replay_from));
+    sequencer_ = std::thread([this] { RunSequencer(); });
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<IngestReport> Ingest(std::string_view payload, const IngestOptions& options) override {
+    return Submit(payload, options).get();
+  }
+
+  std::future<absl::StatusOr<IngestReport>> Submit(std::string_view payload,
+                                                   const IngestOptions& options) override {
+    std::unique_ptr<PendingBatch> batch = TakeBatch();
+    auto future = batch->done.get_future();
+    if (absl::Status s = Parse(payload, options, batch.get()); !s.ok()) {
+      batch->done.set_value(s);
+      ReturnBatch(std::move(batch));
+      return future;
+    }
+    {
+      std::lock_guard lock(queue_mu_);
+      if (stopping_) {
+        batch->done.set_value(absl::UnavailableError("the engine is shutting down"));
+        return future;
+      }
+      queue_.push_back(std::move(batch));
+    }
+    queue_cv_.notify_one();
+    return future;
+  }
+
+  absl::StatusOr<std::string> ProfileJson(std::string_view id) override {
+    std::string canonical;
+    {
+      std::shared_lock lock(identity_mu_);
+      canonical.assign(identity_.Resolve(id));
+    }
+    uint64_t target = last_seq_.load();
+    std::promise<absl::StatusOr<std::string>> result;
+    auto future = result.get_future();
+    PartitionFor(canonical).RunWhenApplied(target, [&](Partition& p) {
+      CustomerState* state = p.Find(canonical);
+      if (state == nullptr) {
+        result.set_value(absl::NotFoundError(absl::StrCat("no customer is known by '", std::string(id), "'")));
+      } else {
+        result.set_value(ProfileToJson(p.rules(), state->profile).dump(2));
+      }
+    });
+    return future.get();
+  }
+
+  absl::Status Flush() override {
+    uint64_t target = last_seq_.load();
+    std::vector<std::promise<absl::Status>> results(partitions_.size());
+    for (size_t i = 0; i < partitions_.size(); ++i) {
+      partitions_[i]->RunWhenApplied(target, [&results, i](Partition& p) { results[i].set_value(p.Checkpoint()); });
+    }
+    for (auto& r : results) UPFRONT_RETURN_IF_ERROR(r.get_future().get());
+    return absl::OkStatus();
+  }
+
+  EngineStats Stats() const override {
+    EngineStats s;
+    s.accepted = accepted_count_;
+    s.duplicates = duplicates_;
+    s.rejected = rejected_;
+    s.late = late_;
+    s.merges = merges_;
+    s.last_seq = last_seq_;
+    s.replayed_on_open = replayed_on_open_;
+    s.partitions = static_cast<int>(partitions_.size());
+    return s;
+  }
+
+ private:
+  std::unique_ptr<PendingBatch> TakeBatch() {
+    std::lock_guard lock(pool_mu_);
+    if (pool_.empty()) return std::make_unique<PendingBatch>();
+    auto b = std::move(pool_.back());
+    pool_.pop_back();
+    b->done = {};
+    return b;
+  }
+  void ReturnBatch(std::unique_ptr<PendingBatch> b) {
+    std::lock_guard lock(pool_mu_);
+    if (pool_.size() < 64) pool_.push_back(std::move(b));
+  }
+
+  std::unique_ptr<EventParser> TakeParser() {
+    std::lock_guard lock(pool_mu_);
+    if (parsers_.empty()) return std::make_unique<EventParser>(catalog_.get());
+    auto p = std::move(parsers_.back());
+    parsers_.pop_back();
+    return p;
+  }
+  void ReturnParser(std::unique_ptr<EventParser> p) {
+    std::lock_guard lock(pool_mu_);
+    parsers_.push_back(std::move(p));
+  }
+
+  // Caller thread: split, validate and minimize every event of the payload.
+  absl::Status Parse(std::string_view payload, const IngestOptions& options, PendingBatch* b) {
+    b->report = IngestReport();
+    b->parsed_count = 0;
+    b->result_of_parsed.clear();
+    if (options.max_batch_bytes && payload.size() > options.max_batch_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("the batch is ", payload.size(),
+                                                     " bytes; the limit is ", options.max_batch_bytes,
+                                                     " bytes, so none of it was accepted"));
+    }
+    b->payload.assign(payload);
+    b->payload.append(kPayloadPadding, '\0');
+    std::string_view body(b->payload.data(), payload.size());
+    BatchInfo info;
+    b->raw.clear();
+    PayloadFormat format = options.format == IngestFormat::kJsonLines ? PayloadFormat::kJsonLines
+                           : options.format == IngestFormat::kJson    ? PayloadFormat::kJson
+                                                                      : PayloadFormat::kAuto;
+    UPFRONT_RETURN_IF_ERROR(SplitPayload(body, format, &b->raw, &info));
+    ParseDefaults defaults;
+    defaults.arrival = options_.arrival == ArrivalClock::kWall ? clock_->Now() : 0;
+    defaults.sent_at = info.sent_at;
+    defaults.timezone = info.timezone;
+    defaults.locale = info.locale;
+    defaults.channel = info.channel;
+    std::unique_ptr<EventParser> parser = TakeParser();
+    if (b->parsed.size() < b->raw.size()) b->parsed.resize(b->raw.size());
+    b->report.events.resize(b->raw.size());
+    EventError error;
+    for (size_t i = 0; i < b->raw.size(); ++i) {
+      EventResult& result = b->report.events[i];
+      result.index = options.first_index + i;
+      result.line = b->raw[i].line ? options.first_line + b->raw[i].line - 1 : 0;
+      ParsedEvent& slot = b->parsed[b->parsed_count];
+      if (!parser->Parse(b->raw[i].json, defaults, &slot.event, &error)) {
+        result.status = EventResult::Status::kRejected;
+        result.field = error.field;
+        result.reason = error.reason;
+        ++b->report.rejected;
+        continue;
+      }
+      result.message_id = slot.event.message_id;
+      if (options_.arrival == ArrivalClock::kEventTime) slot.event.received_at = 0;
+      ++b->parsed_count;
+      b->result_of_parsed.push_back(i);
+    }
+    ReturnParser(std::move(parser));
+    return absl::OkStatus();
+  }
+
+  // Sequencer thread: drain every waiting batch into one commit.
+  void RunSequencer() {
+    std::vector<std::unique_ptr<PendingBatch>> group;
+    while (true) {
+      {
+        std::unique_lock lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        while (!queue_.empty() && group.size() < 256) {
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      absl::Status s = CommitGroup(group);
+      for (auto& b : group) {
+        if (s.ok()) {
+          b->done.set_value(std::move(b->report));
+        } else {
+          b->done.set_value(s);
+        }
+        ReturnBatch(std::move(b));
+      }
+      group.clear();
+    }
+  }
+
+  absl::Status CommitGroup(std::vector<std::unique_ptr<PendingBatch>>& group) {
+    const Micros wall_now = clock_->Now();
+    const Micros lateness = policy_->events.allowed_lateness;
+    const Micros dedup_window = policy_->events.dedup_window;
+
+    // Dedup against the store, one MultiGet for the whole group.
+    message_ids_.clear();
+    for (auto& b : group) {
+      for (size_t i = 0; i < b->parsed_count; ++i) message_ids_.push_back(b->parsed[i].event.message_id);
+    }
+    UPFRONT_RETURN_IF_ERROR(store_->LookupMessageIds(message_ids_, &stored_arrivals_));
+
+    commit_.events.clear();
+    commit_.identity_changes.clear();
+    in_group_.clear();
+    to_route_.clear();
+    uint64_t seq = last_seq_;
+    Micros watermark = watermark_;
+    size_t id_index = 0;
+    for (auto& b : group) {
+      for (size_t i = 0; i < b->parsed_count; ++i, ++id_index) {
+        ParsedEvent& p = b->parsed[i];
+        Event& e = p.event;
+        EventResult& result = b->report.events[b->result_of_parsed[i]];
+        Micros arrival = wall_now;
+        if (options_.arrival == ArrivalClock::kEventTime) {
+          watermark = std::max(watermark, e.timestamp);
+          arrival = watermark;
+        } else {
+          watermark = std::max(watermark, wall_now);
+        }
+        const std::optional<Micros>& stored = stored_arrivals_[id_index];
+        auto earlier = in_group_.find(e.message_id);
+        bool duplicate = (stored && arrival - *stored <= dedup_window) ||
+                         (earlier != in_group_.end() && arrival - earlier->second <= dedup_window);
+        if (duplicate) {
+          result.status = EventResult::Status::kDuplicate;
+          ++b->report.duplicates;
+          continue;
+        }
+        in_group_[e.message_id] = arrival;
+        e.received_at = arrival;
+        e.late = arrival - e.timestamp > lateness;
+        if (e.late) ++b->report.late;
+        result.late = e.late;
+        result.status = EventResult::Status::kAccepted;
+        result.seq = ++seq;
+        ++b->report.accepted;
+        if (e.type == EventType::kIdentify || e.type == EventType::kAlias) {
+          // Only these can change the index; ProfileJson reads it concurrently.
+          std::unique_lock lock(identity_mu_);
+          identity_.Route(e, &p.routing, &commit_.identity_changes);
+        } else {
+          identity_.Route(e, &p.routing, &commit_.identity_changes);
+        }
+        p.json.clear();
+        AppendEventJson(e, *catalog_, &p.json);
+        commit_.events.push_back({seq, arrival, e.message_id, p.routing.canonical, p.routing.merge_from, p.json});
+        to_route_.push_back(&p);
+      }
+    }
+    commit_.stream_watermark = watermark;
+    if (!commit_.events.empty()) {
+      absl::Status s = store_->Commit(commit_, options_.sync);
+      if (!s.ok()) {
+        spdlog::error("commit failed: {}", s.ToString());
+        return absl::UnavailableError(absl::StrCat("events could not be made durable: ", s.message()));
+      }
+    }
+    last_seq_ = seq;
+    watermark_ = watermark;
+    for (auto& b : group) {
+      accepted_count_ += b->report.accepted;
+      duplicates_ += b->report.duplicates;
+      rejected_ += b->report.rejected;
+      late_ += b->report.late;
+    }
+    for (size_t i = 0; i < to_route_.size(); ++i) Route(commit_.events[i].seq, *to_route_[i]);
+    if (!commit_.events.empty()) {
+      for (auto& p : partitions_) p->PushWatermark(seq);
+    }
+    return absl::OkStatus();
+  }
+
+  Partition& PartitionFor(std::string_view canonical) {
+    return *partitions_[Hash64(canonical) % partitions_.size()];
+  }
+
+  // Sequencer thread (or Open): hand one logged event to its partition,
+  // merging profiles first when the event links two of them.
+  void Route(uint64_t seq, const ParsedEvent& p) {
+    const Routing& r = p.routing;
+    if (!r.merge_from.empty()) {
+      Partition& to = PartitionFor(r.canonical);
+      int to_index = static_cast<int>(Hash64(r.canonical) % partitions_.size());
+      // During recovery a merge the target partition already checkpointed is done.
+      if (seq > applied_at_open_[to_index]) {
+        std::unique_ptr<Profile> from = PartitionFor(r.merge_from).Extract(r.merge_from);
+        to.PushAbsorb(seq, r.canonical, r.merge_from, std::move(from));
+        ++merges_;
+      }
+    }
+    PartitionFor(r.canonical).PushEvent(seq, r.canonical, p.event);
+  }
+
+  absl::Status Recover(uint64_t from_seq) {
+    if (from_seq > last_seq_) return absl::OkStatus();
+    auto parser = std::make_unique<EventParser>(catalog_.get());
+    ParsedEvent p;
+    EventError error;
+    std::string padded;
+    uint64_t count = 0;
+    absl::Status failure;
+    absl::Status scan = store_->ScanLog(from_seq, [&](const LogRecord& r) {
+      padded.assign(r.event_json);
+      padded.append(kPayloadPadding, '\0');
+      if (!parser->ParseStored(std::string_view(padded.data(), r.event_json.size()), &p.event, &error)) {
+        failure = absl::DataLossError(absl::StrCat("event log record ", r.seq, " cannot be read: ",
+                                                   error.field, " ", error.reason));
+        return false;
+      }
+      p.event.received_at = r.arrival;
+      p.routing.canonical.assign(r.canonical);
+      p.routing.merge_from.assign(r.merge_from);
+      Route(r.seq, p);
+      ++count;
+      return true;
+    });
+    UPFRONT_RETURN_IF_ERROR(scan);
+    UPFRONT_RETURN_IF_ERROR(failure);
+    for (auto& part : partitions_) part->PushWatermark(last_seq_);
+    replayed_on_open_ = count;
+    if (count > 0) spdlog::info("recovered {} events from the log", count);
+    return Flush();
+  }
+
+  void Shutdown() {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (sequencer_.joinable()) sequencer_.join();
+    for (auto& p : partitions_) p->Stop();
+    partitions_.clear();
+    store_.reset();
+  }
+
+  EngineOptions options_;
+  std::shared_ptr<const Policy> policy_;
+  const Clock* clock_;
+  std::unique_ptr<FieldCatalog> catalog_;
+  std::unique_ptr<ProfileRules> rules_;
+  std::unique_ptr<StateStore> store_;
+  std::vector<std::unique_ptr<Partition>> partitions_;
+  std::vector<uint64_t> applied_at_open_;
+
+  // Sequencer-owned (written only by the sequencer thread; identity_ also
+  // read by ProfileJson under identity_mu_).
+  IdentityIndex identity_;
+  std::shared_mutex identity_mu_;
+  CommitBatch commit_;
+  std::vector<std::string_view> message_ids_;
+  std::vector<std::optional<Micros>> stored_arrivals_;
+  absl::flat_hash_map<std::string_view, Micros, StringHash, StringEq> in_group_;
+  std::vector<ParsedEvent*> to_route_;
+  Micros watermark_ = 0;
+
+  std::atomic<uint64_t> last_seq_{0};
+  std::atomic<uint64_t> accepted_count_{0}, duplicates_{0}, rejected_{0}, late_{0}, merges_{0};
+  uint64_t replayed_on_open_ = 0;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<PendingBatch>> queue_;
+  bool stopping_ = false;
+  std::thread sequencer_;
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<PendingBatch>> pool_;
+  std::vector<std::unique_ptr<EventParser>> parsers_;
+};
+
+}  // namespace
+
+std::string IngestReport::Describe(const EventResult& r) {
+  std::string where = r.line ? absl::StrCat("event ", r.index, " (line ", r.line, ")")
+                             : absl::StrCat("event ", r.index);
+  if (r.status == EventResult::Status::kDuplicate) {
+    return absl::StrCat(where, ": duplicate of message ", r.message_id, ", ignored");
+  }
+  if (r.field.empty()) return absl::StrCat(where, ": ", r.reason);
+  return absl::StrCat(where, ": field ", r.field, ": ", r.reason);
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  auto engine = std::make_unique<EngineImpl>(options);
+  UPFRONT_RETURN_IF_ERROR(engine->Open());
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+}  // namespace upfront

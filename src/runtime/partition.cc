@@ -1,0 +1,250 @@
+#include "src/runtime/partition.h"
+
+#include <spdlog/spdlog.h>
+
+namespace upfront {
+namespace {
+
+constexpr size_t kRingSlots = 4096;
+// Checkpoint at least this often (in applied events) under steady load; an
+// idle partition checkpoints as soon as its ring is empty.
+constexpr uint64_t kCheckpointEvery = 16384;
+
+}  // namespace
+
+Partition::Partition(int index, StateStore* store, const ProfileRules* rules, uint64_t applied_at_open)
+    : index_(index),
+      store_(store),
+      rules_(rules),
+      applied_at_open_(applied_at_open),
+      ring_(kRingSlots),
+      applied_seq_(applied_at_open),
+      checkpointed_seq_(applied_at_open) {}
+
+Partition::~Partition() { Stop(); }
+
+void Partition::Start() { worker_ = std::thread([this] { Run(); }); }
+
+void Partition::Stop() {
+  if (!worker_.joinable()) return;
+  stopping_.store(true, std::memory_order_seq_cst);
+  ring_.Wake();
+  worker_.join();
+}
+
+void Partition::PushEvent(uint64_t seq, std::string_view canonical, const Event& event) {
+  Message* m = ring_.BeginPush();
+  m->kind = Message::Kind::kEvent;
+  m->seq = seq;
+  m->canonical.assign(canonical);
+  m->event.type = event.type;
+  m->event.message_id.assign(event.message_id);
+  m->event.message_id_generated = event.message_id_generated;
+  m->event.user_id.assign(event.user_id);
+  m->event.anonymous_id.assign(event.anonymous_id);
+  m->event.previous_id.assign(event.previous_id);
+  m->event.group_id.assign(event.group_id);
+  m->event.name.assign(event.name);
+  m->event.page_name.assign(event.page_name);
+  m->event.timestamp = event.timestamp;
+  m->event.sent_at = event.sent_at;
+  m->event.received_at = event.received_at;
+  m->event.timezone.assign(event.timezone);
+  m->event.locale.assign(event.locale);
+  m->event.channel.assign(event.channel);
+  m->event.late = event.late;
+  m->event.properties.Clear();
+  for (const FieldValue& f : event.properties) {
+    FieldValue& copy = m->event.properties.Add(f.key);
+    copy.kind = f.kind;
+    copy.boolean = f.boolean;
+    copy.number = f.number;
+    copy.text.assign(f.text);
+  }
+  m->event.traits.Clear();
+  for (const FieldValue& f : event.traits) {
+    FieldValue& copy = m->event.traits.Add(f.key);
+    copy.kind = f.kind;
+    copy.boolean = f.boolean;
+    copy.number = f.number;
+    copy.text.assign(f.text);
+  }
+  ring_.EndPush();
+}
+
+void Partition::PushWatermark(uint64_t seq) {
+  Message* m = ring_.BeginPush();
+  m->kind = Message::Kind::kWatermark;
+  m->seq = seq;
+  ring_.EndPush();
+}
+
+std::unique_ptr<Profile> Partition::Extract(std::string_view canonical) {
+  std::promise<std::unique_ptr<Profile>> result;
+  auto future = result.get_future();
+  Message* m = ring_.BeginPush();
+  m->kind = Message::Kind::kExtract;
+  m->canonical.assign(canonical);
+  m->extracted = &result;
+  ring_.EndPush();
+  return future.get();
+}
+
+void Partition::PushAbsorb(uint64_t seq, std::string_view canonical, std::string_view from_id,
+                           std::unique_ptr<Profile> from) {
+  Message* m = ring_.BeginPush();
+  m->kind = Message::Kind::kAbsorb;
+  m->seq = seq;
+  m->canonical.assign(canonical);
+  m->from_id.assign(from_id);
+  m->absorbed = std::move(from);
+  ring_.EndPush();
+}
+
+void Partition::RunWhenApplied(uint64_t seq, std::function<void(Partition&)> task) {
+  {
+    std::lock_guard lock(tasks_mu_);
+    new_tasks_.push_back({seq, std::move(task)});
+  }
+  tasks_pending_.store(true, std::memory_order_seq_cst);
+  ring_.Wake();
+}
+
+CustomerState* Partition::Find(std::string_view canonical) {
+  if (auto it = customers_.find(canonical); it != customers_.end()) return it->second.get();
+  std::string stored;
+  absl::StatusOr<bool> found = store_->ReadState(canonical, &stored);
+  if (!found.ok()) {
+    spdlog::error("partition {}: {}", index_, found.status().ToString());
+    return nullptr;
+  }
+  if (!*found) return nullptr;
+  auto state = std::make_unique<CustomerState>();
+  if (absl::Status s = DecodeProfile(*rules_, stored, &state->profile); !s.ok()) {
+    spdlog::error("partition {}: customer state unreadable: {}", index_, s.ToString());
+    return nullptr;
+  }
+  CustomerState* raw = state.get();
+  customers_.emplace(canonical, std::move(state));
+  return raw;
+}
+
+CustomerState& Partition::FindOrCreate(std::string_view canonical) {
+  if (CustomerState* s = Find(canonical)) return *s;
+  auto state = std::make_unique<CustomerState>();
+  state->profile.id.assign(canonical);
+  CustomerState* raw = state.get();
+  customers_.emplace(canonical, std::move(state));
+  return *raw;
+}
+
+void Partition::Handle(Message& m) {
+  switch (m.kind) {
+    case Message::Kind::kEvent: {
+      if (m.seq <= applied_at_open_) return;  // already in the stored state
+      CustomerState& s = FindOrCreate(m.canonical);
+      ApplyEvent(*rules_, m.event, &s.profile);
+      if (!s.dirty) {
+        s.dirty = true;
+        dirty_.push_back(&s);
+      }
+      applied_seq_ = m.seq;
+      ++since_checkpoint_;
+      return;
+    }
+    case Message::Kind::kWatermark:
+      if (m.seq > applied_seq_) applied_seq_ = m.seq;
+      return;
+    case Message::Kind::kExtract: {
+      if (absl::Status s = Checkpoint(); !s.ok()) spdlog::error("partition {}: {}", index_, s.ToString());
+      std::unique_ptr<Profile> profile;
+      if (CustomerState* s = Find(m.canonical)) profile = std::make_unique<Profile>(std::move(s->profile));
+      customers_.erase(m.canonical);
+      m.extracted->set_value(std::move(profile));
+      m.extracted = nullptr;
+      return;
+    }
+    case Message::Kind::kAbsorb: {
+      CustomerState& s = FindOrCreate(m.canonical);
+      if (m.absorbed) MergeProfiles(*rules_, std::move(*m.absorbed), &s.profile);
+      m.absorbed.reset();
+      if (m.from_id != m.canonical) {
+        customers_.erase(m.from_id);
+        pending_deletes_.push_back(m.from_id);
+      }
+      if (!s.dirty) {
+        s.dirty = true;
+        dirty_.push_back(&s);
+      }
+      return;
+    }
+  }
+}
+
+absl::Status Partition::Checkpoint() {
+  if (dirty_.empty() && pending_deletes_.empty() && applied_seq_ == checkpointed_seq_) {
+    return absl::OkStatus();
+  }
+  upfront::Checkpoint c;
+  c.partition = index_;
+  c.applied_seq = applied_seq_;
+  if (encoded_.size() < dirty_.size()) encoded_.resize(dirty_.size());
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    encoded_[i].clear();
+    EncodeProfile(*rules_, dirty_[i]->profile, &encoded_[i]);
+    c.puts.emplace_back(dirty_[i]->profile.id, encoded_[i]);
+  }
+  for (const std::string& id : pending_deletes_) c.deletes.push_back(id);
+  UPFRONT_RETURN_IF_ERROR(store_->WriteCheckpoints({&c, 1}));
+  for (CustomerState* s : dirty_) s->dirty = false;
+  dirty_.clear();
+  pending_deletes_.clear();
+  checkpointed_seq_ = applied_seq_;
+  since_checkpoint_ = 0;
+  return absl::OkStatus();
+}
+
+void Partition::RunReadyTasks() {
+  if (tasks_pending_.exchange(false, std::memory_order_seq_cst)) {
+    std::lock_guard lock(tasks_mu_);
+    for (Task& t : new_tasks_) waiting_tasks_.push_back(std::move(t));
+    new_tasks_.clear();
+  }
+  if (waiting_tasks_.empty()) return;
+  size_t kept = 0;
+  for (size_t i = 0; i < waiting_tasks_.size(); ++i) {
+    if (waiting_tasks_[i].seq <= applied_seq_) {
+      waiting_tasks_[i].run(*this);
+    } else {
+      waiting_tasks_[kept++] = std::move(waiting_tasks_[i]);
+    }
+  }
+  waiting_tasks_.resize(kept);
+}
+
+void Partition::Run() {
+  while (true) {
+    size_t handled = 0;
+    while (Message* m = ring_.Front()) {
+      Handle(*m);
+      ring_.Pop();
+      if (++handled == 256) break;  // let tasks in between long bursts
+    }
+    if (since_checkpoint_ >= kCheckpointEvery) {
+      if (absl::Status s = Checkpoint(); !s.ok()) spdlog::error("partition {}: {}", index_, s.ToString());
+    }
+    RunReadyTasks();
+    if (handled > 0) continue;
+    // Idle: make the applied state durable before sleeping.
+    if (absl::Status s = Checkpoint(); !s.ok()) spdlog::error("partition {}: {}", index_, s.ToString());
+    if (stopping_.load(std::memory_order_seq_cst) && ring_.Front() == nullptr) {
+      RunReadyTasks();
+      return;
+    }
+    ring_.Sleep([this] {
+      return tasks_pending_.load(std::memory_order_seq_cst) || stopping_.load(std::memory_order_seq_cst);
+    });
+  }
+}
+
+}  // namespace upfront

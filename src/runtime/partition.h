@@ -1,0 +1,111 @@
+// A partition: the customers whose canonical id hashes to it, owned by one
+// worker thread. The sequencer (a single producer) feeds it events in log
+// order through a lock-free ring; other threads reach its state only through
+// tasks that run on the worker thread.
+//
+// State is kept in memory, loaded lazily from the store, and checkpointed to
+// the store with the sequence number applied so far, so recovery replays the
+// log only from there.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "src/common/string_map.h"
+#include "src/profile/profile.h"
+#include "src/runtime/spsc_ring.h"
+#include "src/store/store.h"
+#include "upfront/event.h"
+
+namespace upfront {
+
+struct CustomerState {
+  Profile profile;
+  bool dirty = false;
+};
+
+class Partition {
+ public:
+  // Events with seq <= applied_at_open are already in the stored state and
+  // are skipped when the log is replayed.
+  Partition(int index, StateStore* store, const ProfileRules* rules, uint64_t applied_at_open);
+  ~Partition();
+
+  void Start();
+  // Applies everything queued, checkpoints, and joins the worker.
+  void Stop();
+
+  // --- Producer side: the sequencer thread only. ---
+  void PushEvent(uint64_t seq, std::string_view canonical, const Event& event);
+  // Everything up to `seq` that belongs to this partition has been pushed.
+  void PushWatermark(uint64_t seq);
+  // Removes `canonical`'s state from this partition and returns it (empty
+  // when there is none), after checkpointing so the stored copy is current.
+  // The stored copy stays until the absorbing partition deletes it.
+  std::unique_ptr<Profile> Extract(std::string_view canonical);
+  // Merges `from` (whose stored copy is `from_id`) into `canonical`.
+  void PushAbsorb(uint64_t seq, std::string_view canonical, std::string_view from_id,
+                  std::unique_ptr<Profile> from);
+
+  // --- Any thread. ---
+  // Runs `task` on the worker once everything up to `seq` is applied.
+  void RunWhenApplied(uint64_t seq, std::function<void(Partition&)> task);
+
+  // --- Worker thread only (inside tasks). ---
+  // The customer's state, from memory or the store; nullptr when unknown.
+  CustomerState* Find(std::string_view canonical);
+  absl::Status Checkpoint();
+  const ProfileRules& rules() const { return *rules_; }
+  uint64_t applied_seq() const { return applied_seq_; }
+
+ private:
+  struct Message {
+    enum class Kind { kEvent, kWatermark, kExtract, kAbsorb };
+    Kind kind = Kind::kEvent;
+    uint64_t seq = 0;
+    std::string canonical;
+    std::string from_id;
+    Event event;
+    std::unique_ptr<Profile> absorbed;
+    std::promise<std::unique_ptr<Profile>>* extracted = nullptr;
+  };
+  struct Task {
+    uint64_t seq;
+    std::function<void(Partition&)> run;
+  };
+
+  void Run();
+  void Handle(Message& m);
+  CustomerState& FindOrCreate(std::string_view canonical);
+  void RunReadyTasks();
+
+  const int index_;
+  StateStore* const store_;
+  const ProfileRules* const rules_;
+  const uint64_t applied_at_open_;
+  SpscRing<Message> ring_;
+  std::thread worker_;
+  std::atomic<bool> stopping_{false};
+
+  // Worker-owned.
+  StringMap<std::unique_ptr<CustomerState>> customers_;
+  std::vector<CustomerState*> dirty_;
+  std::vector<std::string> pending_deletes_;
+  std::vector<std::string> encoded_;
+  uint64_t applied_seq_ = 0;
+  uint64_t checkpointed_seq_ = 0;
+  uint64_t since_checkpoint_ = 0;
+  std::vector<Task> waiting_tasks_;
+
+  std::mutex tasks_mu_;
+  std::vector<Task> new_tasks_;  // guarded by tasks_mu_
+  std::atomic<bool> tasks_pending_{false};
+};
+
+}  // namespace upfront

@@ -1,0 +1,309 @@
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "src/common/binary_codec.h"
+#include "src/store/store.h"
+
+namespace upfront {
+namespace {
+
+constexpr uint64_t kLogVersion = 1;
+
+enum ColumnFamily { kDefault, kEvents, kDedup, kHistory, kIdentity, kState, kFamilyCount };
+const char* const kFamilyNames[kFamilyCount] = {rocksdb::kDefaultColumnFamilyName.c_str(),
+                                                "events", "dedup", "history", "identity", "state"};
+
+constexpr std::string_view kLastSeqKey = "last_seq";
+constexpr std::string_view kWatermarkKey = "stream_watermark";
+constexpr std::string_view kPartitionsKey = "partitions";
+
+void PutBigEndian64(uint64_t v, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+uint64_t GetBigEndian64(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+std::string SeqKey(uint64_t seq) {
+  std::string k;
+  PutBigEndian64(seq, &k);
+  return k;
+}
+std::string HistoryPrefix(std::string_view canonical) {
+  std::string k;
+  Encoder(&k).PutString(canonical);
+  return k;
+}
+std::string PartitionKey(int partition) { return absl::StrCat("p/", partition); }
+std::string CustomerKey(std::string_view canonical) { return absl::StrCat("c/", std::string(canonical)); }
+
+absl::Status ToStatus(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(std::string(what), ": ", s.ToString()));
+}
+
+bool DecodeLogValue(uint64_t seq, std::string_view value, LogRecord* record) {
+  Decoder d(value);
+  if (d.GetVarint() != kLogVersion) return false;
+  record->seq = seq;
+  record->arrival = d.GetSigned();
+  record->message_id = d.GetString();
+  record->canonical = d.GetString();
+  record->merge_from = d.GetString();
+  record->event_json = d.GetString();
+  return d.ok();
+}
+
+// Drops message ids that arrived longer ago than the TTL: they can no longer
+// make an event a duplicate, so keeping them only costs space.
+class DedupTtlFilter final : public rocksdb::CompactionFilter {
+ public:
+  DedupTtlFilter(Micros ttl, const Clock* clock) : ttl_(ttl), clock_(clock) {}
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*,
+              bool*) const override {
+    Decoder d(std::string_view(value.data(), value.size()));
+    Micros arrival = d.GetSigned();
+    return d.ok() && arrival < clock_->Now() - ttl_;
+  }
+  const char* Name() const override { return "upfront.DedupTtlFilter"; }
+
+ private:
+  Micros ttl_;
+  const Clock* clock_;
+};
+
+class RocksDbStore final : public StateStore {
+ public:
+  RocksDbStore(std::unique_ptr<DedupTtlFilter> filter) : dedup_filter_(std::move(filter)) {}
+
+  ~RocksDbStore() override {
+    if (db_) {
+      for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+      db_->Close();
+    }
+  }
+
+  absl::Status Open(const std::string& dir) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    options.IncreaseParallelism(2);
+    options.max_total_wal_size = 256 << 20;
+    options.compression = rocksdb::kLZ4Compression;
+
+    rocksdb::BlockBasedTableOptions point_lookups;
+    point_lookups.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    point_lookups.whole_key_filtering = true;
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (int i = 0; i < kFamilyCount; ++i) {
+      rocksdb::ColumnFamilyOptions cf(options);
+      if (i == kDedup || i == kState || i == kIdentity) {
+        cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_lookups));
+        cf.memtable_whole_key_filtering = true;
+        cf.memtable_prefix_bloom_size_ratio = 0.05;
+      }
+      if (i == kDedup) cf.compaction_filter = dedup_filter_.get();
+      families.emplace_back(kFamilyNames[i], cf);
+    }
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, families, &handles_, &db);
+    if (!s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot open the data directory '", dir, "': ", s.ToString()));
+    }
+    db_.reset(db);
+    std::string value;
+    if (db_->Get({}, handles_[kDefault], kLastSeqKey, &value).ok()) last_seq_ = GetBigEndian64(value);
+    if (db_->Get({}, handles_[kDefault], kWatermarkKey, &value).ok()) {
+      watermark_ = static_cast<Micros>(GetBigEndian64(value));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit(const CommitBatch& batch, bool sync) override {
+    rocksdb::WriteBatch wb;
+    std::string key, value, history_key;
+    for (const LogRecord& r : batch.events) {
+      key.clear();
+      PutBigEndian64(r.seq, &key);
+      value.clear();
+      Encoder e(&value);
+      e.PutVarint(kLogVersion);
+      e.PutSigned(r.arrival);
+      e.PutString(r.message_id);
+      e.PutString(r.canonical);
+      e.PutString(r.merge_from);
+      e.PutString(r.event_json);
+      wb.Put(handles_[kEvents], key, value);
+
+      value.clear();
+      Encoder(&value).PutSigned(r.arrival);
+      Encoder(&value).PutVarint(r.seq);
+      wb.Put(handles_[kDedup], r.message_id, value);
+
+      history_key.clear();
+      Encoder(&history_key).PutString(r.canonical);
+      PutBigEndian64(r.seq, &history_key);
+      wb.Put(handles_[kHistory], history_key, rocksdb::Slice());
+    }
+    for (const auto& [id, canonical] : batch.identity_changes) wb.Put(handles_[kIdentity], id, canonical);
+    uint64_t last = batch.events.empty() ? last_seq_.load() : batch.events.back().seq;
+    wb.Put(handles_[kDefault], kLastSeqKey, SeqKey(last));
+    wb.Put(handles_[kDefault], kWatermarkKey, SeqKey(static_cast<uint64_t>(batch.stream_watermark)));
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Write(wo, &wb), "writing the event log"));
+    last_seq_ = last;
+    watermark_ = batch.stream_watermark;
+    return absl::OkStatus();
+  }
+
+  absl::Status LookupMessageIds(std::span<const std::string_view> ids,
+                                std::vector<std::optional<Micros>>* arrivals) override {
+    arrivals->assign(ids.size(), std::nullopt);
+    if (ids.empty()) return absl::OkStatus();
+    std::vector<rocksdb::Slice> keys(ids.begin(), ids.end());
+    std::vector<rocksdb::PinnableSlice> values(ids.size());
+    std::vector<rocksdb::Status> statuses(ids.size());
+    db_->MultiGet({}, handles_[kDedup], ids.size(), keys.data(), values.data(), statuses.data());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      UPFRONT_RETURN_IF_ERROR(ToStatus(statuses[i], "looking up message ids"));
+      Decoder d(std::string_view(values[i].data(), values[i].size()));
+      (*arrivals)[i] = d.GetSigned();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ScanLog(uint64_t from_seq,
+                       const std::function<bool(const LogRecord&)>& visit) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kEvents]));
+    LogRecord record;
+    for (it->Seek(SeqKey(from_seq)); it->Valid(); it->Next()) {
+      uint64_t seq = GetBigEndian64(std::string_view(it->key().data(), it->key().size()));
+      if (!DecodeLogValue(seq, std::string_view(it->value().data(), it->value().size()), &record)) {
+        return absl::DataLossError(absl::StrCat("event log record ", seq, " is corrupt"));
+      }
+      if (!visit(record)) break;
+    }
+    return ToStatus(it->status(), "reading the event log");
+  }
+
+  absl::Status ScanCustomerLog(std::string_view canonical,
+                               const std::function<bool(const LogRecord&)>& visit) override {
+    std::string prefix = HistoryPrefix(canonical);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kHistory]));
+    std::string value;
+    LogRecord record;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      uint64_t seq = GetBigEndian64(std::string_view(it->key().data() + prefix.size(), 8));
+      rocksdb::Status s = db_->Get({}, handles_[kEvents], SeqKey(seq), &value);
+      if (s.IsNotFound()) continue;  // purged by retention
+      UPFRONT_RETURN_IF_ERROR(ToStatus(s, "reading the event log"));
+      if (!DecodeLogValue(seq, value, &record)) {
+        return absl::DataLossError(absl::StrCat("event log record ", seq, " is corrupt"));
+      }
+      if (!visit(record)) break;
+    }
+    return ToStatus(it->status(), "reading a customer's history");
+  }
+
+  absl::Status ScanIdentities(
+      const std::function<void(std::string_view, std::string_view)>& visit) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kIdentity]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      visit(std::string_view(it->key().data(), it->key().size()),
+            std::string_view(it->value().data(), it->value().size()));
+    }
+    return ToStatus(it->status(), "reading identities");
+  }
+
+  uint64_t last_seq() const override { return last_seq_; }
+  Micros stream_watermark() const override { return watermark_; }
+
+  absl::Status WriteCheckpoints(std::span<const Checkpoint> checkpoints) override {
+    rocksdb::WriteBatch wb;
+    for (const Checkpoint& c : checkpoints) {
+      for (const auto& [canonical, state] : c.puts) wb.Put(handles_[kState], CustomerKey(canonical), state);
+      for (std::string_view canonical : c.deletes) wb.Delete(handles_[kState], CustomerKey(canonical));
+      wb.Put(handles_[kState], PartitionKey(c.partition), SeqKey(c.applied_seq));
+    }
+    // Not synced: state is derived from the synced event log and rebuilt from
+    // it after a crash, starting at the last checkpoint that reached the disk.
+    return ToStatus(db_->Write({}, &wb), "writing customer state");
+  }
+
+  absl::StatusOr<bool> ReadState(std::string_view canonical, std::string* state) override {
+    rocksdb::Status s = db_->Get({}, handles_[kState], CustomerKey(canonical), state);
+    if (s.IsNotFound()) return false;
+    UPFRONT_RETURN_IF_ERROR(ToStatus(s, "reading customer state"));
+    return true;
+  }
+
+  uint64_t AppliedSeq(int partition) const override {
+    std::string value;
+    if (!db_->Get({}, handles_[kState], PartitionKey(partition), &value).ok()) return 0;
+    return GetBigEndian64(value);
+  }
+
+  absl::StatusOr<int> PartitionCount(int wanted) override {
+    std::string value;
+    rocksdb::Status s = db_->Get({}, handles_[kDefault], kPartitionsKey, &value);
+    if (s.ok()) return static_cast<int>(GetBigEndian64(value));
+    if (!s.IsNotFound()) return ToStatus(s, "reading the partition count");
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    UPFRONT_RETURN_IF_ERROR(
+        ToStatus(db_->Put(wo, handles_[kDefault], kPartitionsKey, SeqKey(wanted)), "storing the partition count"));
+    return wanted;
+  }
+
+  absl::StatusOr<uint64_t> PurgeLogBefore(Micros cutoff) override {
+    // Arrival order follows sequence order, so the purge is a prefix of the log.
+    uint64_t purged = 0;
+    uint64_t first_kept = 0;
+    bool found_kept = false;
+    UPFRONT_RETURN_IF_ERROR(ScanLog(0, [&](const LogRecord& r) {
+      if (r.arrival >= cutoff) {
+        first_kept = r.seq;
+        found_kept = true;
+        return false;
+      }
+      ++purged;
+      return true;
+    }));
+    if (purged == 0) return 0;
+    std::string end = found_kept ? SeqKey(first_kept) : SeqKey(last_seq_ + 1);
+    UPFRONT_RETURN_IF_ERROR(
+        ToStatus(db_->DeleteRange({}, handles_[kEvents], SeqKey(0), end), "purging the event log"));
+    return purged;
+  }
+
+ private:
+  std::unique_ptr<DedupTtlFilter> dedup_filter_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::atomic<uint64_t> last_seq_{0};
+  std::atomic<Micros> watermark_{0};
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StateStore>> OpenRocksDbStore(const std::string& dir,
+                                                             const StoreOptions& options) {
+  const Clock* clock = options.clock ? options.clock : &SystemClock();
+  auto store = std::make_unique<RocksDbStore>(std::make_unique<DedupTtlFilter>(options.dedup_ttl, clock));
+  UPFRONT_RETURN_IF_ERROR(store->Open(dir));
+  return std::unique_ptr<StateStore>(std::move(store));
+}
+
+}  // namespace upfront
