@@ -11,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -32,7 +33,8 @@
 namespace upfront {
 namespace {
 
-constexpr size_t kPayloadPadding = 64;  // simdjson reads up to this far past the end
+constexpr size_t kPayloadPadding = kParsePadding;
+constexpr Micros kTimeFromWatermark = std::numeric_limits<Micros>::min();
 
 struct ParsedEvent {
   Event event;
@@ -232,7 +234,9 @@ class EngineImpl final : public Engine {
                                                                       : PayloadFormat::kAuto;
     UPFRONT_RETURN_IF_ERROR(SplitPayload(body, format, &b->raw, &info));
     ParseDefaults defaults;
-    defaults.arrival = options_.arrival == ArrivalClock::kWall ? clock_->Now() : 0;
+    // With event-time arrival the sequencer assigns arrival (and the time of
+    // events that carry none) from the stream's watermark.
+    defaults.arrival = options_.arrival == ArrivalClock::kWall ? clock_->Now() : kTimeFromWatermark;
     defaults.sent_at = info.sent_at;
     defaults.timezone = info.timezone;
     defaults.locale = info.locale;
@@ -254,7 +258,6 @@ class EngineImpl final : public Engine {
         continue;
       }
       result.message_id = slot.event.message_id;
-      if (options_.arrival == ArrivalClock::kEventTime) slot.event.received_at = 0;
       ++b->parsed_count;
       b->result_of_parsed.push_back(i);
     }
@@ -313,6 +316,7 @@ class EngineImpl final : public Engine {
         Event& e = p.event;
         EventResult& result = b->report.events[b->result_of_parsed[i]];
         Micros arrival = wall_now;
+        if (e.timestamp == kTimeFromWatermark) e.timestamp = std::max(watermark, Micros{0});
         if (options_.arrival == ArrivalClock::kEventTime) {
           watermark = std::max(watermark, e.timestamp);
           arrival = watermark;

@@ -17,7 +17,7 @@ namespace {
 constexpr uint64_t kLogVersion = 1;
 
 enum ColumnFamily { kDefault, kEvents, kDedup, kHistory, kIdentity, kState, kFamilyCount };
-const char* const kFamilyNames[kFamilyCount] = {rocksdb::kDefaultColumnFamilyName.c_str(),
+const char* const kFamilyNames[kFamilyCount] = {"default",
                                                 "events", "dedup", "history", "identity", "state"};
 
 constexpr std::string_view kLastSeqKey = "last_seq";
