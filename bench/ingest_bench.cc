@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -55,7 +56,7 @@ void BM_DurableIngest(benchmark::State& state) {
   options.policy = std::make_shared<Policy>(LoadPolicyText(kPolicy, "bench.yaml").value());
   options.partitions = 2;
   options.arrival = ArrivalClock::kEventTime;
-  options.sync = true;
+  options.sync = std::getenv("BENCH_NOSYNC") == nullptr;
   auto engine = Engine::Open(options).value();
   IngestOptions ingest;
   ingest.format = IngestFormat::kJsonLines;

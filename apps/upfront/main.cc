@@ -88,7 +88,8 @@ void Tally(const IngestReport& report, const std::string& file, IngestTotals* to
   totals->late += report.late;
   for (const EventResult& r : report.events) {
     if (r.status == EventResult::Status::kRejected) {
-      std::cerr << file << ":" << r.line << ": " << IngestReport::Describe(r) << "\n";
+      std::cerr << file << ":" << r.line << ": event " << r.index << ": "
+                << (r.field.empty() ? "" : "field " + r.field + ": ") << r.reason << "\n";
     }
   }
 }

@@ -120,16 +120,39 @@ void AppendTimestamp(Micros t, std::string* out) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d, static_cast<long long>(sod / 3600),
-                        static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60));
-  if (fraction % 1000 == 0) {
-    n += std::snprintf(buf + n, sizeof buf - n, ".%03lldZ", static_cast<long long>(fraction / 1000));
+  // Hand-formatted: this runs for every stored event.
+  char buf[32];
+  char* p = buf;
+  auto put = [&p](int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  if (y < 0 || y > 9999) {
+    out->append(std::to_string(y));
   } else {
-    n += std::snprintf(buf + n, sizeof buf - n, ".%06lldZ", static_cast<long long>(fraction));
+    put(y, 4);
   }
-  out->append(buf, n);
+  *p++ = '-';
+  put(m, 2);
+  *p++ = '-';
+  put(d, 2);
+  *p++ = 'T';
+  put(sod / 3600, 2);
+  *p++ = ':';
+  put(sod / 60 % 60, 2);
+  *p++ = ':';
+  put(sod % 60, 2);
+  *p++ = '.';
+  if (fraction % 1000 == 0) {
+    put(fraction / 1000, 3);
+  } else {
+    put(fraction, 6);
+  }
+  *p++ = 'Z';
+  out->append(buf, p);
 }
 
 std::string FormatTimestamp(Micros t) {

@@ -1,6 +1,7 @@
 #include "src/profile/profile.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/ascii.h"
 #include "src/common/binary_codec.h"
@@ -74,7 +75,9 @@ std::string_view ConsentStateName(ChannelConsent::State s) {
 nlohmann::json FieldToJson(const FieldValue& v) {
   switch (v.kind) {
     case FieldValue::Kind::kBool: return v.boolean;
-    case FieldValue::Kind::kNumber: return v.number;
+    case FieldValue::Kind::kNumber:
+      if (std::abs(v.number) < 9e15 && v.number == std::floor(v.number)) return static_cast<int64_t>(v.number);
+      return v.number;
     case FieldValue::Kind::kString: return v.text;
     case FieldValue::Kind::kJson: return nlohmann::json::parse(v.text, nullptr, false);
     default: return nullptr;

@@ -5,6 +5,7 @@
 // need one order. It commits whatever batches are waiting as one RocksDB
 // write with one fsync (group commit), so many small requests cost one sync.
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -38,12 +39,19 @@ constexpr Micros kTimeFromWatermark = std::numeric_limits<Micros>::min();
 
 struct ParsedEvent {
   Event event;
+  uint64_t seq = 0;  // 0: not accepted (duplicate), nothing to route
   std::string json;  // minimized, as stored
   Routing routing;
 };
 
-// A batch on its way through the sequencer. Reused across calls.
-struct PendingBatch {
+class EngineImpl;
+
+// A batch on its way through the sequencer. Reused across calls. Partitions
+// read its events in place; the last one done with it returns it to the pool.
+struct PendingBatch final : EventOwner {
+  void ReleaseEvent() override;
+  EngineImpl* engine = nullptr;
+  std::atomic<int> refs{0};
   std::string payload;  // padded copy of the request body
   std::vector<RawEvent> raw;
   std::vector<ParsedEvent> parsed;       // slots; the first `parsed_count` are in use
@@ -116,7 +124,14 @@ class EngineImpl final : public Engine {
     last_seq_ = store_->last_seq();
     watermark_ = store_->stream_watermark();
     UPFRONT_RETURN_IF_ERROR(Recover(replay_from));
-    sequencer_ = std::thread([this] { RunSequencer(); });
+    sequencer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "upfront-seq");
+      RunSequencer();
+    });
+    router_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "upfront-route");
+      RunRouter();
+    });
     return absl::OkStatus();
   }
 
@@ -191,12 +206,17 @@ class EngineImpl final : public Engine {
  private:
   std::unique_ptr<PendingBatch> TakeBatch() {
     std::lock_guard lock(pool_mu_);
-    if (pool_.empty()) return std::make_unique<PendingBatch>();
+    if (pool_.empty()) {
+      auto b = std::make_unique<PendingBatch>();
+      b->engine = this;
+      return b;
+    }
     auto b = std::move(pool_.back());
     pool_.pop_back();
     b->done = {};
     return b;
   }
+  friend struct PendingBatch;
   void ReturnBatch(std::unique_ptr<PendingBatch> b) {
     std::lock_guard lock(pool_mu_);
     if (pool_.size() < 64) pool_.push_back(std::move(b));
@@ -266,13 +286,15 @@ class EngineImpl final : public Engine {
   }
 
   // Sequencer thread: drain every waiting batch into one commit.
+  // Acknowledges each batch as soon as its group is durable, then hands the
+  // group to the router, so the next commit's fsync overlaps this routing.
   void RunSequencer() {
-    std::vector<std::unique_ptr<PendingBatch>> group;
     while (true) {
+      std::vector<std::unique_ptr<PendingBatch>> group;
       {
         std::unique_lock lock(queue_mu_);
         queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;
+        if (queue_.empty()) break;
         while (!queue_.empty() && group.size() < 256) {
           group.push_back(std::move(queue_.front()));
           queue_.pop_front();
@@ -281,13 +303,51 @@ class EngineImpl final : public Engine {
       absl::Status s = CommitGroup(group);
       for (auto& b : group) {
         if (s.ok()) {
-          b->done.set_value(std::move(b->report));
+          b->done.set_value(b->report);
         } else {
           b->done.set_value(s);
+          for (size_t i = 0; i < b->parsed_count; ++i) b->parsed[i].seq = 0;
         }
-        ReturnBatch(std::move(b));
       }
-      group.clear();
+      {
+        std::lock_guard lock(route_mu_);
+        route_queue_.push_back(std::move(group));
+      }
+      route_cv_.notify_one();
+    }
+    {
+      std::lock_guard lock(route_mu_);
+      routing_done_ = true;
+    }
+    route_cv_.notify_one();
+  }
+
+  void RunRouter() {
+    while (true) {
+      std::vector<std::unique_ptr<PendingBatch>> group;
+      {
+        std::unique_lock lock(route_mu_);
+        route_cv_.wait(lock, [&] { return routing_done_ || !route_queue_.empty(); });
+        if (route_queue_.empty()) return;
+        group = std::move(route_queue_.front());
+        route_queue_.pop_front();
+      }
+      uint64_t last = 0;
+      for (auto& b : group) {
+        b->refs.store(1, std::memory_order_relaxed);  // the router's own
+        PendingBatch* batch = b.release();
+        for (size_t i = 0; i < batch->parsed_count; ++i) {
+          ParsedEvent& p = batch->parsed[i];
+          if (p.seq == 0) continue;
+          batch->refs.fetch_add(1, std::memory_order_relaxed);
+          Route(p.seq, p, batch);
+          last = p.seq;
+        }
+        batch->ReleaseEvent();
+      }
+      if (last != 0) {
+        for (auto& p : partitions_) p->PushWatermark(last);
+      }
     }
   }
 
@@ -306,7 +366,6 @@ class EngineImpl final : public Engine {
     commit_.events.clear();
     commit_.identity_changes.clear();
     in_group_.clear();
-    to_route_.clear();
     uint64_t seq = last_seq_;
     Micros watermark = watermark_;
     size_t id_index = 0;
@@ -327,6 +386,7 @@ class EngineImpl final : public Engine {
         auto earlier = in_group_.find(e.message_id);
         bool duplicate = (stored && arrival - *stored <= dedup_window) ||
                          (earlier != in_group_.end() && arrival - earlier->second <= dedup_window);
+        p.seq = 0;
         if (duplicate) {
           result.status = EventResult::Status::kDuplicate;
           ++b->report.duplicates;
@@ -339,6 +399,7 @@ class EngineImpl final : public Engine {
         result.late = e.late;
         result.status = EventResult::Status::kAccepted;
         result.seq = ++seq;
+        p.seq = seq;
         ++b->report.accepted;
         if (e.type == EventType::kIdentify || e.type == EventType::kAlias) {
           // Only these can change the index; ProfileJson reads it concurrently.
@@ -350,7 +411,6 @@ class EngineImpl final : public Engine {
         p.json.clear();
         AppendEventJson(e, *catalog_, &p.json);
         commit_.events.push_back({seq, arrival, e.message_id, p.routing.canonical, p.routing.merge_from, p.json});
-        to_route_.push_back(&p);
       }
     }
     commit_.stream_watermark = watermark;
@@ -369,10 +429,6 @@ class EngineImpl final : public Engine {
       rejected_ += b->report.rejected;
       late_ += b->report.late;
     }
-    for (size_t i = 0; i < to_route_.size(); ++i) Route(commit_.events[i].seq, *to_route_[i]);
-    if (!commit_.events.empty()) {
-      for (auto& p : partitions_) p->PushWatermark(seq);
-    }
     return absl::OkStatus();
   }
 
@@ -382,7 +438,7 @@ class EngineImpl final : public Engine {
 
   // Sequencer thread (or Open): hand one logged event to its partition,
   // merging profiles first when the event links two of them.
-  void Route(uint64_t seq, const ParsedEvent& p) {
+  void Route(uint64_t seq, const ParsedEvent& p, EventOwner* owner = nullptr) {
     const Routing& r = p.routing;
     if (!r.merge_from.empty()) {
       Partition& to = PartitionFor(r.canonical);
@@ -394,7 +450,11 @@ class EngineImpl final : public Engine {
         ++merges_;
       }
     }
-    PartitionFor(r.canonical).PushEvent(seq, r.canonical, p.event);
+    if (owner) {
+      PartitionFor(r.canonical).PushEventRef(seq, r.canonical, p.event, owner);
+    } else {
+      PartitionFor(r.canonical).PushEvent(seq, r.canonical, p.event);
+    }
   }
 
   absl::Status Recover(uint64_t from_seq) {
@@ -435,6 +495,7 @@ class EngineImpl final : public Engine {
     }
     queue_cv_.notify_all();
     if (sequencer_.joinable()) sequencer_.join();
+    if (router_.joinable()) router_.join();
     for (auto& p : partitions_) p->Stop();
     partitions_.clear();
     store_.reset();
@@ -457,7 +518,6 @@ class EngineImpl final : public Engine {
   std::vector<std::string_view> message_ids_;
   std::vector<std::optional<Micros>> stored_arrivals_;
   absl::flat_hash_map<std::string_view, Micros, StringHash, StringEq> in_group_;
-  std::vector<ParsedEvent*> to_route_;
   Micros watermark_ = 0;
 
   std::atomic<uint64_t> last_seq_{0};
@@ -470,10 +530,21 @@ class EngineImpl final : public Engine {
   bool stopping_ = false;
   std::thread sequencer_;
 
+  // Committed groups waiting to be routed, in commit order.
+  std::mutex route_mu_;
+  std::condition_variable route_cv_;
+  std::deque<std::vector<std::unique_ptr<PendingBatch>>> route_queue_;
+  bool routing_done_ = false;
+  std::thread router_;
+
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<PendingBatch>> pool_;
   std::vector<std::unique_ptr<EventParser>> parsers_;
 };
+
+void PendingBatch::ReleaseEvent() {
+  if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) engine->ReturnBatch(std::unique_ptr<PendingBatch>(this));
+}
 
 }  // namespace
 

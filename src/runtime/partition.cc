@@ -2,13 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
+#include <chrono>
+
 namespace upfront {
 namespace {
 
 constexpr size_t kRingSlots = 4096;
-// Checkpoint at least this often (in applied events) under steady load; an
-// idle partition checkpoints as soon as its ring is empty.
-constexpr uint64_t kCheckpointEvery = 16384;
+// How much replay a crash may cost: a checkpoint after this many applied
+// events, or when idle and the last one is older than kCheckpointIdleAfter.
+// Checkpointing on every idle moment would rewrite each touched customer
+// once per batch, which costs more than the events themselves.
+constexpr uint64_t kCheckpointEvery = 200000;
+constexpr auto kCheckpointIdleAfter = std::chrono::milliseconds(500);
 
 }  // namespace
 
@@ -23,7 +30,12 @@ Partition::Partition(int index, StateStore* store, const ProfileRules* rules, ui
 
 Partition::~Partition() { Stop(); }
 
-void Partition::Start() { worker_ = std::thread([this] { Run(); }); }
+void Partition::Start() {
+  worker_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), ("upfront-part-" + std::to_string(index_)).c_str());
+    Run();
+  });
+}
 
 void Partition::Stop() {
   if (!worker_.joinable()) return;
@@ -36,6 +48,9 @@ void Partition::PushEvent(uint64_t seq, std::string_view canonical, const Event&
   Message* m = ring_.BeginPush();
   m->kind = Message::Kind::kEvent;
   m->seq = seq;
+  m->event_ref = nullptr;
+  m->canonical_ref = nullptr;
+  m->owner = nullptr;
   m->canonical.assign(canonical);
   m->event.type = event.type;
   m->event.message_id.assign(event.message_id);
@@ -72,9 +87,21 @@ void Partition::PushEvent(uint64_t seq, std::string_view canonical, const Event&
   ring_.EndPush();
 }
 
+void Partition::PushEventRef(uint64_t seq, const std::string& canonical, const Event& event,
+                             EventOwner* owner) {
+  Message* m = ring_.BeginPush();
+  m->kind = Message::Kind::kEvent;
+  m->seq = seq;
+  m->event_ref = &event;
+  m->canonical_ref = &canonical;
+  m->owner = owner;
+  ring_.EndPush();
+}
+
 void Partition::PushWatermark(uint64_t seq) {
   Message* m = ring_.BeginPush();
   m->kind = Message::Kind::kWatermark;
+  m->owner = nullptr;
   m->seq = seq;
   ring_.EndPush();
 }
@@ -141,15 +168,24 @@ CustomerState& Partition::FindOrCreate(std::string_view canonical) {
 void Partition::Handle(Message& m) {
   switch (m.kind) {
     case Message::Kind::kEvent: {
-      if (m.seq <= applied_at_open_) return;  // already in the stored state
-      CustomerState& s = FindOrCreate(m.canonical);
-      ApplyEvent(*rules_, m.event, &s.profile);
-      if (!s.dirty) {
-        s.dirty = true;
-        dirty_.push_back(&s);
+      const Event& event = m.event_ref ? *m.event_ref : m.event;
+      const std::string& canonical = m.canonical_ref ? *m.canonical_ref : m.canonical;
+      if (m.seq > applied_at_open_) {  // otherwise already in the stored state
+        CustomerState& s = FindOrCreate(canonical);
+        ApplyEvent(*rules_, event, &s.profile);
+        if (!s.dirty) {
+          s.dirty = true;
+          dirty_.push_back(&s);
+        }
+        applied_seq_ = m.seq;
+        ++since_checkpoint_;
       }
-      applied_seq_ = m.seq;
-      ++since_checkpoint_;
+      if (m.owner) {
+        m.owner->ReleaseEvent();
+        m.owner = nullptr;
+        m.event_ref = nullptr;
+        m.canonical_ref = nullptr;
+      }
       return;
     }
     case Message::Kind::kWatermark:
@@ -201,6 +237,7 @@ absl::Status Partition::Checkpoint() {
   pending_deletes_.clear();
   checkpointed_seq_ = applied_seq_;
   since_checkpoint_ = 0;
+  last_checkpoint_ = std::chrono::steady_clock::now();
   return absl::OkStatus();
 }
 
@@ -235,11 +272,19 @@ void Partition::Run() {
     }
     RunReadyTasks();
     if (handled > 0) continue;
-    // Idle: make the applied state durable before sleeping.
-    if (absl::Status s = Checkpoint(); !s.ok()) spdlog::error("partition {}: {}", index_, s.ToString());
-    if (stopping_.load(std::memory_order_seq_cst) && ring_.Front() == nullptr) {
+    const bool stopping = stopping_.load(std::memory_order_seq_cst);
+    if (stopping || std::chrono::steady_clock::now() - last_checkpoint_ >= kCheckpointIdleAfter) {
+      if (absl::Status s = Checkpoint(); !s.ok()) spdlog::error("partition {}: {}", index_, s.ToString());
+    }
+    if (stopping && ring_.Front() == nullptr) {
       RunReadyTasks();
       return;
+    }
+    if (since_checkpoint_ > 0 || !dirty_.empty()) {
+      // Something is still unwritten: doze briefly so the idle checkpoint
+      // happens even if no more events come.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
     }
     ring_.Sleep([this] {
       return tasks_pending_.load(std::memory_order_seq_cst) || stopping_.load(std::memory_order_seq_cst);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
@@ -24,6 +25,16 @@
 #include "upfront/event.h"
 
 namespace upfront {
+
+// Owns events handed to partitions by reference; told once per event when a
+// partition is done with it.
+class EventOwner {
+ public:
+  virtual void ReleaseEvent() = 0;
+
+ protected:
+  ~EventOwner() = default;
+};
 
 struct CustomerState {
   Profile profile;
@@ -42,7 +53,11 @@ class Partition {
   void Stop();
 
   // --- Producer side: the sequencer thread only. ---
+  // Copies the event (for callers that reuse it at once, like recovery).
   void PushEvent(uint64_t seq, std::string_view canonical, const Event& event);
+  // Passes the event by reference: `event` and `canonical` stay valid until
+  // the partition calls owner->ReleaseEvent().
+  void PushEventRef(uint64_t seq, const std::string& canonical, const Event& event, EventOwner* owner);
   // Everything up to `seq` that belongs to this partition has been pushed.
   void PushWatermark(uint64_t seq);
   // Removes `canonical`'s state from this partition and returns it (empty
@@ -72,6 +87,9 @@ class Partition {
     std::string canonical;
     std::string from_id;
     Event event;
+    const Event* event_ref = nullptr;
+    const std::string* canonical_ref = nullptr;
+    EventOwner* owner = nullptr;
     std::unique_ptr<Profile> absorbed;
     std::promise<std::unique_ptr<Profile>>* extracted = nullptr;
   };
@@ -101,6 +119,7 @@ class Partition {
   uint64_t applied_seq_ = 0;
   uint64_t checkpointed_seq_ = 0;
   uint64_t since_checkpoint_ = 0;
+  std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
   std::vector<Task> waiting_tasks_;
 
   std::mutex tasks_mu_;

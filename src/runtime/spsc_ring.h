@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <new>
 #include <thread>
@@ -23,7 +24,15 @@ class SpscRing {
   // Producer: a slot to fill, waiting (yielding) while the ring is full.
   Slot* BeginPush() {
     const size_t tail = tail_.load(std::memory_order_relaxed);
-    while (tail - head_.load(std::memory_order_acquire) > mask_) std::this_thread::yield();
+    // Full: the consumer is behind. Back off instead of spinning, so on a
+    // small machine the producer does not take the core the consumer needs.
+    for (int spins = 0; tail - head_.load(std::memory_order_acquire) > mask_; ++spins) {
+      if (spins < 64) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(10));
+      }
+    }
     return &slots_[tail & mask_];
   }
   void EndPush() {

@@ -1,6 +1,8 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -97,7 +99,13 @@ class RocksDbStore final : public StateStore {
     options.create_missing_column_families = true;
     options.IncreaseParallelism(2);
     options.max_total_wal_size = 256 << 20;
-    options.compression = rocksdb::kLZ4Compression;
+    // Fresh data is flushed uncompressed (flushes compete with ingest for the
+    // CPU); older levels, where most bytes end up, are compressed.
+    options.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression,
+                                     rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                                     rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                                     rocksdb::kZSTD};
+    options.allow_concurrent_memtable_write = false;  // one writer (the sequencer); needed by vector memtables
 
     rocksdb::BlockBasedTableOptions point_lookups;
     point_lookups.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -112,6 +120,18 @@ class RocksDbStore final : public StateStore {
         cf.memtable_prefix_bloom_size_ratio = 0.05;
       }
       if (i == kDedup) cf.compaction_filter = dedup_filter_.get();
+      if (i == kDedup || i == kState) {
+        // Only point reads and writes, never scans: a hash memtable makes the
+        // per-key insert O(1) instead of a skiplist walk over random keys.
+        cf.prefix_extractor.reset(rocksdb::NewNoopTransform());
+        cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 20));
+      }
+      if (i == kEvents || i == kHistory) {
+        // Written in bulk and read by scans: appending to a vector and sorting
+        // once at flush is far cheaper than a skiplist insert per event.
+        cf.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+        cf.write_buffer_size = 128 << 20;
+      }
       families.emplace_back(kFamilyNames[i], cf);
     }
     rocksdb::DB* db = nullptr;
