@@ -107,13 +107,21 @@ class RocksDbStore final : public StateStore {
                                      rocksdb::kZSTD};
     options.allow_concurrent_memtable_write = false;  // one writer (the sequencer); needed by vector memtables
 
+    options.max_write_buffer_number = 4;  // let flushes lag behind bursts without stalling writes
+
+    // Debian's RocksDB is built without SSE4.2, so its crc32c is the slow
+    // software one; XXH3 block checksums are much cheaper.
+    rocksdb::BlockBasedTableOptions scans;
+    scans.checksum = rocksdb::kXXH3;
     rocksdb::BlockBasedTableOptions point_lookups;
+    point_lookups.checksum = rocksdb::kXXH3;
     point_lookups.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     point_lookups.whole_key_filtering = true;
 
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (int i = 0; i < kFamilyCount; ++i) {
       rocksdb::ColumnFamilyOptions cf(options);
+      cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(scans));
       if (i == kDedup || i == kState || i == kIdentity) {
         cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_lookups));
         cf.memtable_whole_key_filtering = true;
