@@ -81,6 +81,7 @@ struct EngineStats {
   uint64_t merges = 0;
   uint64_t last_seq = 0;
   uint64_t replayed_on_open = 0;  // log records re-applied during recovery
+  uint64_t purged_on_open = 0;    // log records older than the retention, deleted
   int partitions = 0;
 };
 

@@ -124,6 +124,10 @@ class EngineImpl final : public Engine {
     last_seq_ = store_->last_seq();
     watermark_ = store_->stream_watermark();
     UPFRONT_RETURN_IF_ERROR(Recover(replay_from));
+    // Retention: the log keeps events for the policy's retention; state
+    // derived from older events stays (it is already checkpointed).
+    Micros now = options_.arrival == ArrivalClock::kWall ? clock_->Now() : watermark_;
+    UPFRONT_ASSIGN_OR_RETURN(purged_on_open_, store_->PurgeLogBefore(now - ev.retention));
     sequencer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "upfront-seq");
       RunSequencer();
@@ -199,6 +203,7 @@ class EngineImpl final : public Engine {
     s.merges = merges_;
     s.last_seq = last_seq_;
     s.replayed_on_open = replayed_on_open_;
+    s.purged_on_open = purged_on_open_;
     s.partitions = static_cast<int>(partitions_.size());
     return s;
   }
@@ -523,6 +528,7 @@ class EngineImpl final : public Engine {
   std::atomic<uint64_t> last_seq_{0};
   std::atomic<uint64_t> accepted_count_{0}, duplicates_{0}, rejected_{0}, late_{0}, merges_{0};
   uint64_t replayed_on_open_ = 0;
+  uint64_t purged_on_open_ = 0;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

@@ -216,6 +216,20 @@ TEST_F(EngineTest, StateSurvivesARestartAndMergesKeepWorking) {
   EXPECT_EQ(engine_->Stats().replayed_on_open, 0u);  // clean shutdowns checkpoint everything
 }
 
+TEST_F(EngineTest, TheLogKeepsEventsOnlyForTheRetentionButStateRemains) {
+  auto policy = LoadPolicyText(std::string(kPolicy) + "\n", "t.yaml").value();
+  policy.events.retention = 30 * kMicrosPerDay;
+  policy_ = std::make_shared<Policy>(policy);
+  Open();
+  Ingest(Track("u1", "A", "2026-01-01T00:00:00Z", "old"));
+  Ingest(Track("u1", "A", "2026-03-01T00:00:00Z", "new"));
+  Open();
+  EXPECT_EQ(engine_->Stats().purged_on_open, 1u);
+  EXPECT_EQ(Profile("u1")["events"], 2);
+  Open();
+  EXPECT_EQ(engine_->Stats().purged_on_open, 0u);
+}
+
 TEST_F(EngineTest, UnknownCustomerIsNotFound) {
   Open();
   EXPECT_EQ(engine_->ProfileJson("nobody").status().code(), absl::StatusCode::kNotFound);
