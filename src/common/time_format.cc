@@ -178,7 +178,10 @@ absl::StatusOr<Micros> ParseDuration(std::string_view text) {
   else if (unit == "h") per_unit = kMicrosPerHour;
   else if (unit == "d") per_unit = kMicrosPerDay;
   else if (unit == "w") per_unit = 7 * kMicrosPerDay;
-  else {
+  else if (unit.empty() || unit.find_first_not_of("abcdefghijklmnopqrstuvwxyz") != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        fmt::format("'{}' is not a duration; write a number and a unit, like 30s, 10m, 2h, 7d", text));
+  } else {
     return absl::InvalidArgumentError(
         fmt::format("'{}' has unit '{}'; use one of ms, s, m, h, d, w", text, unit));
   }
