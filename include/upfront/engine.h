@@ -56,7 +56,7 @@ struct EventResult {
   Status status = Status::kAccepted;
   size_t index = 0;  // 0-based position in the batch
   size_t line = 0;   // 1-based line in the payload (0 when not known)
-  std::string message_id;
+  std::string message_id;  // duplicates only: the id that matched (accepted events cost no copy)
   std::string field;   // rejected: the field at fault ("" = the event as a whole)
   std::string reason;  // rejected: why, in words
   bool late = false;

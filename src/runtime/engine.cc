@@ -282,7 +282,6 @@ class EngineImpl final : public Engine {
         ++b->report.rejected;
         continue;
       }
-      result.message_id = slot.event.message_id;
       ++b->parsed_count;
       b->result_of_parsed.push_back(i);
     }
@@ -394,6 +393,7 @@ class EngineImpl final : public Engine {
         p.seq = 0;
         if (duplicate) {
           result.status = EventResult::Status::kDuplicate;
+          result.message_id = e.message_id;
           ++b->report.duplicates;
           continue;
         }

@@ -14,7 +14,7 @@ constexpr size_t kRingSlots = 4096;
 // events, or when idle and the last one is older than kCheckpointIdleAfter.
 // Checkpointing on every idle moment would rewrite each touched customer
 // once per batch, which costs more than the events themselves.
-constexpr uint64_t kCheckpointEvery = 200000;
+constexpr uint64_t kCheckpointEvery = 1000000;
 constexpr auto kCheckpointIdleAfter = std::chrono::milliseconds(500);
 
 }  // namespace
