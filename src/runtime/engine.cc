@@ -28,6 +28,7 @@
 #include "src/profile/identity.h"
 #include "src/profile/profile.h"
 #include "src/runtime/partition.h"
+#include "src/runtime/recent_message_ids.h"
 #include "src/store/store.h"
 #include "upfront/engine.h"
 
@@ -36,9 +37,12 @@ namespace {
 
 constexpr size_t kPayloadPadding = kParsePadding;
 constexpr Micros kTimeFromWatermark = std::numeric_limits<Micros>::min();
+constexpr size_t kRecentIdsCapacity = 8 << 20;
 
 struct ParsedEvent {
   Event event;
+  Micros arrival = 0;
+  bool ask_store = false;  // dedup needs a store lookup
   uint64_t seq = 0;  // 0: not accepted (duplicate), nothing to route
   std::string json;  // minimized, as stored
   Routing routing;
@@ -123,6 +127,12 @@ class EngineImpl final : public Engine {
     for (auto& p : partitions_) p->Start();
     last_seq_ = store_->last_seq();
     watermark_ = store_->stream_watermark();
+    // The in-memory dedup index knows nothing stored before now, unless the
+    // store is empty.
+    if (last_seq_ > 0) {
+      recent_ids_.set_covered_from(
+          options_.arrival == ArrivalClock::kWall ? std::max(clock_->Now(), watermark_) + 1 : watermark_ + 1);
+    }
     UPFRONT_RETURN_IF_ERROR(Recover(replay_from));
     // Retention: the log keeps events for the policy's retention; state
     // derived from older events stays (it is already checkpointed).
@@ -360,10 +370,32 @@ class EngineImpl final : public Engine {
     const Micros lateness = policy_->events.allowed_lateness;
     const Micros dedup_window = policy_->events.dedup_window;
 
-    // Dedup against the store, one MultiGet for the whole group.
+    // Arrival times first: deduplication compares them.
+    Micros watermark = watermark_;
+    for (auto& b : group) {
+      for (size_t i = 0; i < b->parsed_count; ++i) {
+        ParsedEvent& p = b->parsed[i];
+        Event& e = p.event;
+        if (e.timestamp == kTimeFromWatermark) e.timestamp = std::max(watermark, Micros{0});
+        if (options_.arrival == ArrivalClock::kEventTime) {
+          watermark = std::max(watermark, e.timestamp);
+          p.arrival = watermark;
+        } else {
+          watermark = std::max(watermark, wall_now);
+          p.arrival = wall_now;
+        }
+      }
+    }
+    // Ask the store only about ids the in-memory index cannot clear: those it
+    // may have seen, and any whose window reaches back before what it covers.
     message_ids_.clear();
     for (auto& b : group) {
-      for (size_t i = 0; i < b->parsed_count; ++i) message_ids_.push_back(b->parsed[i].event.message_id);
+      for (size_t i = 0; i < b->parsed_count; ++i) {
+        ParsedEvent& p = b->parsed[i];
+        const Micros since = p.arrival - dedup_window;
+        p.ask_store = since < recent_ids_.covered_from() || recent_ids_.MaybeSeenSince(p.event.message_id, since);
+        if (p.ask_store) message_ids_.push_back(p.event.message_id);
+      }
     }
     UPFRONT_RETURN_IF_ERROR(store_->LookupMessageIds(message_ids_, &stored_arrivals_));
 
@@ -371,22 +403,15 @@ class EngineImpl final : public Engine {
     commit_.identity_changes.clear();
     in_group_.clear();
     uint64_t seq = last_seq_;
-    Micros watermark = watermark_;
-    size_t id_index = 0;
+    size_t asked = 0;
     for (auto& b : group) {
-      for (size_t i = 0; i < b->parsed_count; ++i, ++id_index) {
+      for (size_t i = 0; i < b->parsed_count; ++i) {
         ParsedEvent& p = b->parsed[i];
         Event& e = p.event;
         EventResult& result = b->report.events[b->result_of_parsed[i]];
-        Micros arrival = wall_now;
-        if (e.timestamp == kTimeFromWatermark) e.timestamp = std::max(watermark, Micros{0});
-        if (options_.arrival == ArrivalClock::kEventTime) {
-          watermark = std::max(watermark, e.timestamp);
-          arrival = watermark;
-        } else {
-          watermark = std::max(watermark, wall_now);
-        }
-        const std::optional<Micros>& stored = stored_arrivals_[id_index];
+        const Micros arrival = p.arrival;
+        static const std::optional<Micros> kNotStored;
+        const std::optional<Micros>& stored = p.ask_store ? stored_arrivals_[asked++] : kNotStored;
         auto earlier = in_group_.find(e.message_id);
         bool duplicate = (stored && arrival - *stored <= dedup_window) ||
                          (earlier != in_group_.end() && arrival - earlier->second <= dedup_window);
@@ -428,6 +453,8 @@ class EngineImpl final : public Engine {
     }
     last_seq_ = seq;
     watermark_ = watermark;
+    for (const LogRecord& r : commit_.events) recent_ids_.Add(r.message_id, r.arrival);
+    recent_ids_.ExpireBefore(watermark - dedup_window);
     for (auto& b : group) {
       accepted_count_ += b->report.accepted;
       duplicates_ += b->report.duplicates;
@@ -524,6 +551,8 @@ class EngineImpl final : public Engine {
   std::vector<std::optional<Micros>> stored_arrivals_;
   absl::flat_hash_map<std::string_view, Micros, StringHash, StringEq> in_group_;
   Micros watermark_ = 0;
+  // Ids accepted since open (all of them when the store started empty).
+  RecentMessageIds recent_ids_{kRecentIdsCapacity};
 
   std::atomic<uint64_t> last_seq_{0};
   std::atomic<uint64_t> accepted_count_{0}, duplicates_{0}, rejected_{0}, late_{0}, merges_{0};
