@@ -59,6 +59,19 @@ absl::Status NotJson(simdjson::error_code err) {
                                     simdjson::error_message(err) + ")");
 }
 
+// Each element of `array`, as a slice of the document.
+absl::Status AppendElements(ondemand::array& array, LineCounter& lines, std::vector<RawEvent>* events) {
+  for (auto item : array) {
+    std::string_view raw;
+    ondemand::value v;
+    if (auto err = item.get(v)) return NotJson(err);
+    if (auto err = RawText(v, &raw)) return NotJson(err);
+    raw = Trim(raw);
+    events->push_back({raw, lines.LineAt(raw.data())});
+  }
+  return absl::OkStatus();
+}
+
 // One JSON document: a batch envelope, an array of messages, or a message.
 absl::Status SplitDocument(std::string_view doc_text, size_t first_line, std::vector<RawEvent>* events,
                            BatchInfo* info) {
@@ -74,15 +87,7 @@ absl::Status SplitDocument(std::string_view doc_text, size_t first_line, std::ve
   if (type == ondemand::json_type::array) {
     ondemand::array array;
     if (auto err = doc.get_array().get(array)) return NotJson(err);
-    for (auto item : array) {
-      std::string_view raw;
-      ondemand::value v;
-      if (auto err = item.get(v)) return NotJson(err);
-      if (auto err = RawText(v, &raw)) return NotJson(err);
-      raw = Trim(raw);
-      events->push_back({raw, lines.LineAt(raw.data())});
-    }
-    return absl::OkStatus();
+    return AppendElements(array, lines, events);
   }
   if (type != ondemand::json_type::object) {
     return absl::InvalidArgumentError("the batch must be a JSON object or array of Segment messages");
@@ -101,14 +106,7 @@ absl::Status SplitDocument(std::string_view doc_text, size_t first_line, std::ve
       if (value.get_array().get(array)) {
         return absl::InvalidArgumentError("field batch: must be an array of Segment messages");
       }
-      for (auto item : array) {
-        std::string_view raw;
-        ondemand::value v;
-        if (auto err = item.get(v)) return NotJson(err);
-        if (auto err = RawText(v, &raw)) return NotJson(err);
-        raw = Trim(raw);
-        events->push_back({raw, lines.LineAt(raw.data())});
-      }
+      UPFRONT_RETURN_IF_ERROR(AppendElements(array, lines, events));
     } else if (key == "sentAt") {
       std::string_view text;
       if (!value.get_string().get(text)) {

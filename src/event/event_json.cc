@@ -48,6 +48,20 @@ void AppendFieldValue(const FieldValue& v, std::string* out) {
   }
 }
 
+template <typename NameOf>
+void AppendFields(std::string_view section, const FieldList& fields, NameOf name_of, std::string* out,
+                  bool* first) {
+  if (fields.empty()) return;
+  AppendKey(section, out, first);
+  bool inner = true;
+  out->push_back('{');
+  for (const FieldValue& f : fields) {
+    AppendKey(name_of(f.key), out, &inner);
+    AppendFieldValue(f, out);
+  }
+  out->push_back('}');
+}
+
 }  // namespace
 
 void AppendJsonString(std::string_view text, std::string* out) {
@@ -96,26 +110,10 @@ void AppendEventJson(const Event& e, const FieldCatalog& catalog, std::string* o
     AppendStringField("channel", e.channel, out, &inner);
     out->push_back('}');
   }
-  if (!e.properties.empty()) {
-    AppendKey("properties", out, &first);
-    bool inner = true;
-    out->push_back('{');
-    for (const FieldValue& f : e.properties) {
-      AppendKey(catalog.PropertyName(f.key), out, &inner);
-      AppendFieldValue(f, out);
-    }
-    out->push_back('}');
-  }
-  if (!e.traits.empty()) {
-    AppendKey("traits", out, &first);
-    bool inner = true;
-    out->push_back('{');
-    for (const FieldValue& f : e.traits) {
-      AppendKey(catalog.TraitName(f.key), out, &inner);
-      AppendFieldValue(f, out);
-    }
-    out->push_back('}');
-  }
+  AppendFields("properties", e.properties, [&](uint16_t key) -> const std::string& { return catalog.PropertyName(key); },
+               out, &first);
+  AppendFields("traits", e.traits, [&](uint16_t key) -> const std::string& { return catalog.TraitName(key); },
+               out, &first);
   if (e.late) {
     AppendKey("_late", out, &first);
     out->append("true");
