@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "src/signals/signal_spec.h"
+#include "upfront/expression.h"
 #include "upfront/status.h"
 #include "upfront/time.h"
 
@@ -53,6 +55,51 @@ struct OutcomeRule {
   std::map<std::string, std::string> fields;
 };
 
+// A value that conditions, segments and model features read, resolved once at
+// load. Its index in Policy::paths is the expression slot that reads it.
+struct ValuePath {
+  enum class Kind : uint8_t {
+    kSignalScore, kSignalConfidence, kModelScore, kModelConfidence, kTrait, kCount, kThreshold,
+  };
+  Kind kind = Kind::kThreshold;
+  std::string text;  // as written: "signals.checkout_friction.score"
+  std::string name;  // the signal, model, trait or counter it reads
+  Micros window = 0; // kCount
+};
+
+// `models.<name>`: a score in [0, 1] over features the policy names.
+struct ModelSpec {
+  enum class Kind : uint8_t { kLogistic, kXgboost };
+  std::string name;
+  Kind kind = Kind::kLogistic;
+  std::vector<int> features;    // slots in Policy::paths, in the order written
+  double bias = 0;              // logistic
+  std::vector<double> weights;  // logistic, one per feature
+  std::string file;             // xgboost: the model file, relative paths resolved against the policy's folder
+  // `learn:` — online updates (logistic, FTRL-Proximal) and training labels:
+  // `label_event` within `horizon` after a scored moment is a positive.
+  bool learn = false;
+  std::string label_event;
+  Micros horizon = 0;
+  // Below this share of (weighted) features present the score is flagged low-confidence.
+  double min_coverage = 0;
+};
+
+// `segments.<name>: '<condition>'`: first match wins; `default` otherwise.
+struct SegmentSpec {
+  std::string name;
+  Expression condition;
+};
+inline constexpr std::string_view kDefaultSegment = "default";
+
+// What this module reads of an intervention so far: its condition and its
+// threshold per segment. The decide module reads the rest.
+struct InterventionSpec {
+  std::string name;
+  Expression when;
+  std::map<std::string, double, std::less<>> threshold;  // segment -> value; "default" always present when set
+};
+
 struct Policy {
   std::string version;       // the label written in the file
   std::string content_hash;  // sha256 of the file's bytes, first 16 hex digits
@@ -62,6 +109,17 @@ struct Policy {
   std::vector<OutcomeRule> outcomes;
   // Traits named as channel consent (channels.X.consent: traits.T): T -> X.
   std::map<std::string, std::string> consent_traits;
+  // Traits that must never drive a decision: no condition, segment or model
+  // feature may read them (checked at load).
+  std::vector<std::string> sensitive_traits;
+
+  std::vector<SignalSpec> signals;
+  // counts.<name>.<window> used anywhere, one spec per name with every window.
+  std::vector<CounterSpec> counters;
+  std::vector<ValuePath> paths;
+  std::vector<ModelSpec> models;  // in dependency-free order: features never read models
+  std::vector<SegmentSpec> segments;
+  std::vector<InterventionSpec> interventions;
 
   const OutcomeRule* FindOutcome(OutcomeRole role) const;
 };

@@ -1,4 +1,4 @@
-#include "src/policy/expression.h"
+#include "upfront/expression.h"
 
 #include <gtest/gtest.h>
 

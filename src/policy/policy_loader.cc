@@ -21,7 +21,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "src/event/field_catalog.h"
 #include "src/policy/outcome_roles.h"
+#include "src/policy/reading_sections.h"
+#include "src/signals/compiled_signals.h"
 #include "src/policy/yaml_fields.h"
 #include "upfront/policy.h"
 
@@ -56,8 +59,7 @@ constexpr std::string_view kEventsKeys[] = {
 // Sections accepted now whose content later work validates. Listing them here
 // keeps the "must be a map" check in one place.
 constexpr std::string_view kNotYetValidatedMapSections[] = {
-    "signals",       "models",    "segments",    "webhooks", "moderation",
-    "interventions", "templates", "experiments", "targets",  "retention",
+    "webhooks", "moderation", "templates", "experiments", "targets", "retention",
 };
 
 // const char* rather than std::string_view: this absl build's StrCat does not
@@ -167,9 +169,19 @@ class PolicyParser {
     if (const YamlField* events = find_section("events")) ParseEvents(*events);
     if (const YamlField* outcomes = find_section("outcomes")) ParseOutcomes(*outcomes);
     if (const YamlField* channels = find_section("channels")) ParseChannels(*channels);
+    // Each reads what the ones before it define: conditions name signals,
+    // models and segments; nothing may read a sensitive trait.
+    policy_internal::ReadingSections reading(policy_, errors_, keep_lists_valid_);
     if (const YamlField* sensitive = find_section("sensitive_traits")) {
-      ExpectList(*sensitive, errors_, /*allow_empty=*/true);
+      reading.ParseSensitiveTraits(*sensitive);
     }
+    if (const YamlField* signals = find_section("signals")) reading.ParseSignals(*signals);
+    if (const YamlField* models = find_section("models")) reading.ParseModels(*models);
+    if (const YamlField* segments = find_section("segments")) reading.ParseSegments(*segments);
+    if (const YamlField* interventions = find_section("interventions")) {
+      reading.ParseInterventions(*interventions);
+    }
+    if (errors_->empty()) CheckSignalsCompile(root);
     for (std::string_view name : kNotYetValidatedMapSections) {
       if (const YamlField* section = find_section(name)) {
         ExpectMap(*section, errors_, /*allow_empty=*/true);
@@ -307,6 +319,16 @@ class PolicyParser {
                    absl::StrCat(*path, " is already the consent of channel '", it->second,
                                 "'; give each channel its own consent trait"));
     }
+  }
+
+  // The loader's own checks should leave nothing for CompiledSignals to
+  // refuse; this makes sure a policy that loads also runs.
+  void CheckSignalsCompile(const YamlField& root) {
+    const EventsPolicy& events = policy_->events;
+    FieldCatalog catalog(events.keep_properties, events.keep_traits, events.hash, "check");
+    absl::StatusOr<CompiledSignals> compiled =
+        CompiledSignals::Compile(policy_->signals, policy_->counters, catalog);
+    if (!compiled.ok()) errors_->Add(root.mark, "signals", std::string(compiled.status().message()));
   }
 
   // Checks that `path` reads a property or trait the policy keeps. Reports and

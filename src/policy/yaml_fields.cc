@@ -1,5 +1,9 @@
 #include "src/policy/yaml_fields.h"
 
+#include <fmt/format.h>
+
+#include <cmath>
+
 #include <algorithm>
 #include <set>
 
@@ -148,6 +152,35 @@ std::vector<std::string> ReadStringList(const YamlField& field, ErrorCollector* 
   }
   if (all_valid != nullptr) *all_valid = valid;
   return values;
+}
+
+std::optional<double> ReadNumber(const YamlField& field, ErrorCollector* errors, double min,
+                                 double max) {
+  double value = 0;
+  const bool parsed = field.node.IsScalar() && YAML::convert<double>::decode(field.node, value) &&
+                      std::isfinite(value);
+  if (!parsed) {
+    errors->Add(field.mark, field.key,
+                absl::StrCat("must be a number, found ", DescribeNode(field.node)));
+    return std::nullopt;
+  }
+  if (value < min || value > max) {
+    errors->Add(field.mark, field.key,
+                fmt::format("must be between {} and {}, found {}", min, max, field.node.Scalar()));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<int> ReadInt(const YamlField& field, ErrorCollector* errors, int min, int max) {
+  std::optional<double> value = ReadNumber(field, errors, min, max);
+  if (!value) return std::nullopt;
+  if (*value != std::floor(*value)) {
+    errors->Add(field.mark, field.key,
+                absl::StrCat("must be a whole number, found ", field.node.Scalar()));
+    return std::nullopt;
+  }
+  return static_cast<int>(*value);
 }
 
 std::optional<Micros> ReadPositiveDuration(const YamlField& field, ErrorCollector* errors) {

@@ -91,6 +91,13 @@ std::optional<std::string> ReadString(const YamlField& field, ErrorCollector* er
 std::vector<std::string> ReadStringList(const YamlField& field, ErrorCollector* errors,
                                         bool* all_valid = nullptr);
 
+// A finite number within [min, max] (inclusive), e.g. a weight or a share.
+std::optional<double> ReadNumber(const YamlField& field, ErrorCollector* errors,
+                                 double min = -1e300, double max = 1e300);
+
+// A whole number within [min, max].
+std::optional<int> ReadInt(const YamlField& field, ErrorCollector* errors, int min, int max);
+
 // A duration ("30s", "10m", "2h", "7d") strictly greater than zero.
 std::optional<Micros> ReadPositiveDuration(const YamlField& field, ErrorCollector* errors);
 
