@@ -44,9 +44,10 @@ EventCounter::EventCounter(CounterShape shape) {
   days_.buckets.assign(static_cast<size_t>(shape.days), 0);
 }
 
-void EventCounter::Ring::Add(Micros t) {
-  if (buckets.empty()) return;
-  const int64_t b = FloorDiv(t, width);
+void EventCounter::Ring::Add(Micros t) { AddToBucket(FloorDiv(t, width), 1); }
+
+void EventCounter::Ring::AddToBucket(int64_t b, uint16_t count) {
+  if (buckets.empty() || count == 0) return;
   const auto size = static_cast<int64_t>(buckets.size());
   if (newest == INT64_MIN || b >= newest + size) {
     std::fill(buckets.begin(), buckets.end(), 0);
@@ -58,7 +59,21 @@ void EventCounter::Ring::Add(Micros t) {
     return;  // older than the ring
   }
   uint16_t& bucket = buckets[SlotOf(b, buckets.size())];
-  if (bucket < UINT16_MAX) ++bucket;
+  bucket = static_cast<uint16_t>(std::min<uint32_t>(UINT16_MAX, uint32_t{bucket} + count));
+}
+
+void EventCounter::Ring::Merge(const Ring& other) {
+  if (other.newest == INT64_MIN) return;
+  // Oldest first, so the newest bucket of `other` is not dropped by a ring
+  // that moves forward while merging.
+  for (int64_t j = static_cast<int64_t>(other.buckets.size()) - 1; j >= 0; --j) {
+    AddToBucket(other.newest - j, other.Get(other.newest - j));
+  }
+}
+
+void EventCounter::Merge(const EventCounter& other) {
+  hours_.Merge(other.hours_);
+  days_.Merge(other.days_);
 }
 
 uint16_t EventCounter::Ring::Get(int64_t bucket) const {

@@ -61,6 +61,10 @@ class EventCounter {
   // up to its day buckets; -1 for any other window.
   int64_t Count(Micros now, Micros window) const;
 
+  // Adds another counter's events (an identity merge), bucket by bucket, as
+  // far as this counter's buckets reach.
+  void Merge(const EventCounter& other);
+
   CounterShape shape() const {
     return {static_cast<int>(hours_.buckets.size()), static_cast<int>(days_.buckets.size())};
   }
@@ -76,6 +80,8 @@ class EventCounter {
     std::vector<uint16_t> buckets;
     int64_t newest = INT64_MIN;  // the newest bucket's number; INT64_MIN when none
     void Add(Micros t);
+    void AddToBucket(int64_t bucket, uint16_t count);
+    void Merge(const Ring& other);
     uint16_t Get(int64_t bucket) const;
     int64_t Sum(Micros now, int64_t k) const;
     void Encode(Encoder* e) const;

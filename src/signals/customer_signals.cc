@@ -176,6 +176,23 @@ void CustomerSignals::FireTimer(const SignalTimer& timer) {
   }
 }
 
+void CustomerSignals::Absorb(const CustomerSignals& other) {
+  const CompiledSignals& c = *compiled_;
+  for (size_t i = 0; i < signals_.size(); ++i) {
+    signals_[i].decayed.Merge(other.signals_[i].decayed, c.signal(static_cast<int>(i)).half_life);
+    signals_[i].evidence.Merge(other.signals_[i].evidence);
+  }
+  for (size_t i = 0; i < counters_.size(); ++i) counters_[i].Merge(other.counters_[i]);
+  for (const Input& input : c.inputs_) {
+    if (input.kind != CompiledSignals::Kind::kAbandon) continue;
+    const AbandonPattern& theirs = other.abandons_[input.state];
+    if (abandons_[input.state].pending() || !theirs.pending()) continue;
+    abandons_[input.state] = theirs;
+    timers_.Schedule(theirs.deadline(input.within), input.signal, input.index);
+  }
+  advanced_to_ = std::max(advanced_to_, other.advanced_to_);
+}
+
 int CustomerSignals::AdvanceTo(Micros now) {
   int fired = 0;
   SignalTimer timer;

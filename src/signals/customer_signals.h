@@ -84,6 +84,15 @@ class CustomerSignals {
 
   const TimerQueue& timers() const { return timers_; }
 
+  // Folds in the state of another profile of the same person (an identity
+  // merge; `other` uses the same CompiledSignals). Scores, evidence and
+  // counters add up as if every event had come under one id. Pattern state
+  // is per pattern: an abandonment pending in `other` (a checkout started
+  // anonymously) is taken, with its timer, when this one has none pending;
+  // other patterns in progress (an unfinished repeat run or sequence, a
+  // rate_change baseline) keep this profile's, as the surviving history.
+  void Absorb(const CustomerSignals& other);
+
   // Appends the state to `out`. Signals, inputs and counters are written
   // under their names and what their state means, so Decode with a changed
   // policy keeps the state of everything unchanged and starts the rest fresh.

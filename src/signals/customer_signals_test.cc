@@ -585,3 +585,63 @@ TEST_F(CustomerSignalsTest, TheEventPathAllocatesNothingInSteadyState) {
 
 }  // namespace
 }  // namespace upfront
+
+namespace upfront {
+namespace {
+
+// ---------------------------------------------------------------- identity merge
+
+TEST_F(CustomerSignalsTest, AbsorbAddsUpAsIfEveryEventCameUnderOneId) {
+  const Event error1 = With(Make("Form Error", kT0), "path", "/checkout/pay");
+  const Event error2 = With(Make("Form Error", kT0 + 3 * kMin), "path", "/checkout/pay");
+  const Event contact = Make("Support Ticket Opened", kT0 + 4 * kMin);
+
+  CustomerSignals together(compiled_.get());
+  together.OnEvent(error1);
+  together.OnEvent(error2);
+  together.OnEvent(contact);
+
+  CustomerSignals known(compiled_.get());
+  CustomerSignals anonymous(compiled_.get());
+  anonymous.OnEvent(error1);
+  known.OnEvent(error2);
+  known.OnEvent(contact);
+  known.Absorb(anonymous);
+
+  const Micros now = kT0 + 5 * kMin;
+  EXPECT_NEAR(known.Score(friction_, now), together.Score(friction_, now), 1e-12);
+  EXPECT_NEAR(known.Confidence(friction_, now), together.Confidence(friction_, now), 1e-12);
+  EXPECT_EQ(known.evidence(friction_).count, 2u);
+  EXPECT_EQ(known.evidence(friction_).first_at, kT0);
+  EXPECT_EQ(known.evidence(friction_).last_message_id, error2.message_id);
+  const int contacts = compiled_->CounterIndex("contact_opened");
+  EXPECT_EQ(known.Count(contacts, now, 30 * kDay), 1);
+
+  // Counters add: the anonymous profile's contact counts too.
+  CustomerSignals other(compiled_.get());
+  other.OnEvent(Make("Support Ticket Opened", kT0 - 2 * kDay));
+  known.Absorb(other);
+  EXPECT_EQ(known.Count(contacts, now, 30 * kDay), 2);
+}
+
+TEST_F(CustomerSignalsTest, AbsorbTakesAnAnonymousCheckoutStillPendingWithItsTimer) {
+  CustomerSignals anonymous(compiled_.get());
+  anonymous.OnEvent(Make("Checkout Started", kT0, "start-1"));
+  CustomerSignals known(compiled_.get());
+  known.OnEvent(Make("Page Viewed", kT0 + kMin));
+  known.Absorb(anonymous);
+  EXPECT_EQ(known.NextDue(), kT0 + 30 * kMin);
+  EXPECT_EQ(known.AdvanceTo(kT0 + 30 * kMin), 1);
+  EXPECT_GT(known.Score(abandoned_, kT0 + 30 * kMin), 0.7);
+  EXPECT_EQ(known.evidence(abandoned_).last_message_id, "start-1");
+
+  // An order after the merge cancels the adopted abandonment as it would have.
+  CustomerSignals completed(compiled_.get());
+  completed.Absorb(anonymous);
+  completed.OnEvent(Make("Order Completed", kT0 + 20 * kMin));
+  completed.AdvanceTo(kT0 + kHour);
+  EXPECT_EQ(completed.Score(abandoned_, kT0 + kHour), 0);
+}
+
+}  // namespace
+}  // namespace upfront

@@ -47,6 +47,21 @@ class DecayedSignal {
     }
   }
 
+  // Adds another customer's sums (an identity merge): both decay to the later
+  // of the two update times and add, exactly as if every contribution had
+  // been made to one signal.
+  void Merge(const DecayedSignal& other, Micros half_life) {
+    if (other.updated_at_ == kNever) return;
+    if (updated_at_ == kNever) {
+      *this = other;
+      return;
+    }
+    const Micros t = std::max(updated_at_, other.updated_at_);
+    strength_ = Strength(t, half_life) + other.Strength(t, half_life);
+    evidence_ = EvidenceSum(t, half_life) + other.EvidenceSum(t, half_life);
+    updated_at_ = t;
+  }
+
   // S and E as of `now`. For now < updated_at they are the values at
   // updated_at: contributions are never "un-decayed" into the past.
   double Strength(Micros now, Micros half_life) const { return strength_ * Decay(now, half_life); }

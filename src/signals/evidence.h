@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include <algorithm>
+
 #include "src/common/binary_codec.h"
 #include "src/signals/decayed_signal.h"
 #include "src/signals/signal_spec.h"
@@ -55,6 +57,28 @@ struct Evidence {
       last_at = t;
       last_input = static_cast<int8_t>(input);
       last_message_id.assign(message_id);
+    }
+  }
+
+  // Folds in another customer's evidence (an identity merge): hits add up,
+  // the episode spans both, and the latest contribution stays the latest.
+  void Merge(const Evidence& other) {
+    if (other.count == 0) return;
+    if (count == 0) {
+      *this = other;
+      return;
+    }
+    count += other.count;
+    for (size_t i = 0; i < input_hits.size(); ++i) {
+      input_hits[i] = static_cast<uint16_t>(std::min<uint32_t>(
+          UINT16_MAX, uint32_t{input_hits[i]} + other.input_hits[i]));
+    }
+    first_at = std::min(first_at, other.first_at);
+    if (other.last_at > last_at) {
+      last_at = other.last_at;
+      last_input = other.last_input;
+      drop_pct = other.drop_pct;
+      last_message_id = other.last_message_id;
     }
   }
 
