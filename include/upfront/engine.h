@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,17 @@ struct EngineStats {
   int partitions = 0;
 };
 
+// Drift of one model's score distribution: the population stability index
+// of recent scores against the reference (the first scores after open).
+struct ModelDrift {
+  std::string model;
+  std::string version;
+  uint64_t reference_scores = 0;
+  uint64_t current_scores = 0;
+  double psi = 0;
+  std::string level;  // "stable" (< 0.1), "moderate" (< 0.25), "significant"
+};
+
 class Engine {
  public:
   // Opens (or creates) the data directory and recovers every acknowledged
@@ -107,6 +119,19 @@ class Engine {
   // The merged profile of the customer known by `id` (either of their ids),
   // reflecting every event acknowledged before the call. NotFound if unknown.
   virtual absl::StatusOr<std::string> ProfileJson(std::string_view id) = 0;
+
+  // The engine's reading of the customer known by `id` at event time `at`
+  // (default: the latest event time the engine has seen for them or anyone in
+  // their partition): segment, each signal with its evidence, each model's
+  // score with its confidence, version and top features. JSON; NotFound if unknown.
+  virtual absl::StatusOr<std::string> InspectJson(std::string_view id,
+                                                  std::optional<Micros> at = std::nullopt) = 0;
+
+  // Fires every event-time timer (abandonments, rate checks) due by `now`.
+  // Events advance time by themselves; a server calls this from its clock.
+  virtual absl::Status AdvanceClock(Micros now) = 0;
+
+  virtual std::vector<ModelDrift> Drift() = 0;
 
   // Waits until every acknowledged event is applied and state is written.
   virtual absl::Status Flush() = 0;

@@ -27,6 +27,8 @@
 #include "src/event/field_catalog.h"
 #include "src/profile/identity.h"
 #include "src/profile/profile.h"
+#include "src/reading/reader.h"
+#include "src/reading/reading_json.h"
 #include "src/runtime/partition.h"
 #include "src/runtime/recent_message_ids.h"
 #include "src/store/store.h"
@@ -104,6 +106,7 @@ class EngineImpl final : public Engine {
     const EventsPolicy& ev = policy_->events;
     catalog_ = std::make_unique<FieldCatalog>(ev.keep_properties, ev.keep_traits, ev.hash, hash_key);
     rules_ = std::make_unique<ProfileRules>(*policy_, *catalog_);
+    UPFRONT_ASSIGN_OR_RETURN(reader_, PolicyReader::Create(*policy_, *catalog_));
 
     StoreOptions store_options;
     store_options.dedup_ttl = std::max(ev.dedup_window, kMicrosPerDay);
@@ -122,8 +125,12 @@ class EngineImpl final : public Engine {
       uint64_t applied = store_->AppliedSeq(p);
       replay_from = std::min(replay_from, applied + 1);
       applied_at_open_.push_back(applied);
-      partitions_.push_back(std::make_unique<Partition>(p, store_.get(), rules_.get(), applied));
+      partitions_.push_back(
+          std::make_unique<Partition>(p, store_.get(), rules_.get(), reader_.get(), applied));
     }
+    UPFRONT_RETURN_IF_ERROR(store_->ScanTimers([&](std::string_view canonical, Micros due) {
+      PartitionFor(canonical).LoadTimer(canonical, due);
+    }));
     for (auto& p : partitions_) p->Start();
     last_seq_ = store_->last_seq();
     watermark_ = store_->stream_watermark();
@@ -192,6 +199,74 @@ class EngineImpl final : public Engine {
       }
     });
     return future.get();
+  }
+
+  absl::StatusOr<std::string> InspectJson(std::string_view id, std::optional<Micros> at) override {
+    std::string canonical;
+    {
+      std::shared_lock lock(identity_mu_);
+      canonical.assign(identity_.Resolve(id));
+    }
+    std::promise<absl::StatusOr<std::string>> result;
+    auto future = result.get_future();
+    PartitionFor(canonical).RunWhenApplied(last_seq_.load(), [&](Partition& p) {
+      CustomerState* state = p.Find(canonical);
+      if (state == nullptr) {
+        result.set_value(absl::NotFoundError(absl::StrCat("no customer is known by '", std::string(id), "'")));
+        return;
+      }
+      const Micros now = at.value_or(std::max(p.clock(), state->profile.last_seen));
+      const Reading& reading = p.ReadCustomer(*state, now);
+      result.set_value(ReadingToJson(p.reader(), state->profile, state->signals, reading).dump(2));
+    });
+    return future.get();
+  }
+
+  absl::Status AdvanceClock(Micros now) override {
+    const uint64_t target = last_seq_.load();
+    std::vector<std::promise<void>> done(partitions_.size());
+    for (size_t i = 0; i < partitions_.size(); ++i) {
+      partitions_[i]->RunWhenApplied(target, [&done, i, now](Partition& p) {
+        p.FireTimers(now);
+        done[i].set_value();
+      });
+    }
+    for (auto& d : done) d.get_future().wait();
+    return absl::OkStatus();
+  }
+
+  std::vector<ModelDrift> Drift() override {
+    const size_t models = policy_->models.size();
+    std::vector<ModelDriftCounts> total(models);
+    std::mutex mu;
+    std::vector<std::promise<void>> done(partitions_.size());
+    for (size_t i = 0; i < partitions_.size(); ++i) {
+      partitions_[i]->RunWhenApplied(last_seq_.load(), [&, i](Partition& p) {
+        {
+          std::lock_guard lock(mu);
+          for (size_t m = 0; m < models; ++m) {
+            total[m].reference.Merge(p.drift()[m].reference).IgnoreError();
+            total[m].current.Merge(p.drift()[m].current).IgnoreError();
+          }
+        }
+        done[i].set_value();
+      });
+    }
+    for (auto& d : done) d.get_future().wait();
+    std::vector<ModelDrift> out;
+    for (size_t m = 0; m < models; ++m) {
+      ModelDrift d;
+      d.model = policy_->models[m].name;
+      d.version = reader_->model_version(static_cast<int>(m));
+      d.reference_scores = total[m].reference.total();
+      d.current_scores = total[m].current.total();
+      if (d.reference_scores > 0 && d.current_scores > 0) {
+        d.psi = PopulationStabilityIndex(total[m].reference, total[m].current);
+      }
+      d.level = std::string(DriftLevelName(ClassifyDrift(d.psi)));
+      out.push_back(std::move(d));
+    }
+    return out;
   }
 
   absl::Status Flush() override {
@@ -477,7 +552,7 @@ class EngineImpl final : public Engine {
       int to_index = static_cast<int>(Hash64(r.canonical) % partitions_.size());
       // During recovery a merge the target partition already checkpointed is done.
       if (seq > applied_at_open_[to_index]) {
-        std::unique_ptr<Profile> from = PartitionFor(r.merge_from).Extract(r.merge_from);
+        std::unique_ptr<CustomerState> from = PartitionFor(r.merge_from).Extract(r.merge_from);
         to.PushAbsorb(seq, r.canonical, r.merge_from, std::move(from));
         ++merges_;
       }
@@ -538,6 +613,7 @@ class EngineImpl final : public Engine {
   const Clock* clock_;
   std::unique_ptr<FieldCatalog> catalog_;
   std::unique_ptr<ProfileRules> rules_;
+  std::unique_ptr<PolicyReader> reader_;
   std::unique_ptr<StateStore> store_;
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::vector<uint64_t> applied_at_open_;

@@ -17,16 +17,41 @@ constexpr size_t kRingSlots = 4096;
 constexpr uint64_t kCheckpointEvery = 1000000;
 constexpr auto kCheckpointIdleAfter = std::chrono::milliseconds(500);
 
+// A customer's stored state: the profile's length (4 bytes, little endian),
+// the profile, then the signals.
+void EncodeCustomerState(const ProfileRules& rules, const CustomerState& state, std::string* out) {
+  const size_t start = out->size();
+  out->append(4, '\0');
+  EncodeProfile(rules, state.profile, out);
+  const auto length = static_cast<uint32_t>(out->size() - start - 4);
+  for (int i = 0; i < 4; ++i) (*out)[start + i] = static_cast<char>(length >> (8 * i));
+  state.signals.Encode(out);
+}
+
+absl::Status DecodeCustomerState(const ProfileRules& rules, std::string_view data,
+                                 CustomerState* state) {
+  if (data.size() < 4) return absl::DataLossError("customer state shorter than its header");
+  uint32_t length = 0;
+  for (int i = 0; i < 4; ++i) length |= uint32_t{static_cast<uint8_t>(data[i])} << (8 * i);
+  if (data.size() - 4 < length) return absl::DataLossError("customer state is truncated");
+  UPFRONT_RETURN_IF_ERROR(DecodeProfile(rules, data.substr(4, length), &state->profile));
+  return state->signals.Decode(data.substr(4 + length));
+}
+
 }  // namespace
 
-Partition::Partition(int index, StateStore* store, const ProfileRules* rules, uint64_t applied_at_open)
+Partition::Partition(int index, StateStore* store, const ProfileRules* rules,
+                     const PolicyReader* reader, uint64_t applied_at_open)
     : index_(index),
       store_(store),
       rules_(rules),
+      reader_(reader),
       applied_at_open_(applied_at_open),
       ring_(kRingSlots),
       applied_seq_(applied_at_open),
-      checkpointed_seq_(applied_at_open) {}
+      checkpointed_seq_(applied_at_open),
+      reading_(*reader),
+      drift_(reader->policy().models.size()) {}
 
 Partition::~Partition() { Stop(); }
 
@@ -106,8 +131,8 @@ void Partition::PushWatermark(uint64_t seq) {
   ring_.EndPush();
 }
 
-std::unique_ptr<Profile> Partition::Extract(std::string_view canonical) {
-  std::promise<std::unique_ptr<Profile>> result;
+std::unique_ptr<CustomerState> Partition::Extract(std::string_view canonical) {
+  std::promise<std::unique_ptr<CustomerState>> result;
   auto future = result.get_future();
   Message* m = ring_.BeginPush();
   m->kind = Message::Kind::kExtract;
@@ -118,7 +143,7 @@ std::unique_ptr<Profile> Partition::Extract(std::string_view canonical) {
 }
 
 void Partition::PushAbsorb(uint64_t seq, std::string_view canonical, std::string_view from_id,
-                           std::unique_ptr<Profile> from) {
+                           std::unique_ptr<CustomerState> from) {
   Message* m = ring_.BeginPush();
   m->kind = Message::Kind::kAbsorb;
   m->seq = seq;
@@ -146,11 +171,13 @@ CustomerState* Partition::Find(std::string_view canonical) {
     return nullptr;
   }
   if (!*found) return nullptr;
-  auto state = std::make_unique<CustomerState>();
-  if (absl::Status s = DecodeProfile(*rules_, stored, &state->profile); !s.ok()) {
+  auto state = std::make_unique<CustomerState>(&reader_->signals());
+  if (absl::Status s = DecodeCustomerState(*rules_, stored, state.get()); !s.ok()) {
     spdlog::error("partition {}: customer state unreadable: {}", index_, s.ToString());
     return nullptr;
   }
+  state->indexed_due = state->signals.NextDue();
+  state->scheduled_due = state->indexed_due;  // the index put it in the heap at open
   CustomerState* raw = state.get();
   customers_.emplace(canonical, std::move(state));
   return raw;
@@ -158,7 +185,7 @@ CustomerState* Partition::Find(std::string_view canonical) {
 
 CustomerState& Partition::FindOrCreate(std::string_view canonical) {
   if (CustomerState* s = Find(canonical)) return *s;
-  auto state = std::make_unique<CustomerState>();
+  auto state = std::make_unique<CustomerState>(&reader_->signals());
   state->profile.id.assign(canonical);
   CustomerState* raw = state.get();
   customers_.emplace(canonical, std::move(state));
@@ -173,9 +200,13 @@ void Partition::Handle(Message& m) {
       if (m.seq > applied_at_open_) {  // otherwise already in the stored state
         CustomerState& s = FindOrCreate(canonical);
         ApplyEvent(*rules_, event, &s.profile);
-        if (!s.dirty) {
-          s.dirty = true;
-          dirty_.push_back(&s);
+        s.signals.OnEvent(event);
+        MarkDirty(s);
+        Schedule(s);
+        Evaluate(s, event.timestamp);
+        if (event.timestamp > clock_) {
+          clock_ = event.timestamp;
+          FireTimers(clock_);
         }
         applied_seq_ = m.seq;
         ++since_checkpoint_;
@@ -193,25 +224,32 @@ void Partition::Handle(Message& m) {
       return;
     case Message::Kind::kExtract: {
       if (absl::Status s = Checkpoint(); !s.ok()) spdlog::error("partition {}: {}", index_, s.ToString());
-      std::unique_ptr<Profile> profile;
-      if (CustomerState* s = Find(m.canonical)) profile = std::make_unique<Profile>(std::move(s->profile));
-      customers_.erase(m.canonical);
-      m.extracted->set_value(std::move(profile));
+      std::unique_ptr<CustomerState> state;
+      if (auto it = customers_.find(m.canonical); it != customers_.end()) {
+        state = std::move(it->second);
+        customers_.erase(it);
+      } else if (Find(m.canonical) != nullptr) {
+        auto loaded = customers_.find(m.canonical);
+        state = std::move(loaded->second);
+        customers_.erase(loaded);
+      }
+      m.extracted->set_value(std::move(state));
       m.extracted = nullptr;
       return;
     }
     case Message::Kind::kAbsorb: {
       CustomerState& s = FindOrCreate(m.canonical);
-      if (m.absorbed) MergeProfiles(*rules_, std::move(*m.absorbed), &s.profile);
+      if (m.absorbed) {
+        MergeProfiles(*rules_, std::move(m.absorbed->profile), &s.profile);
+        s.signals.Absorb(m.absorbed->signals);
+        Schedule(s);
+      }
       m.absorbed.reset();
       if (m.from_id != m.canonical) {
         customers_.erase(m.from_id);
         pending_deletes_.push_back(m.from_id);
       }
-      if (!s.dirty) {
-        s.dirty = true;
-        dirty_.push_back(&s);
-      }
+      MarkDirty(s);
       return;
     }
   }
@@ -227,10 +265,18 @@ absl::Status Partition::Checkpoint() {
   if (encoded_.size() < dirty_.size()) encoded_.resize(dirty_.size());
   for (size_t i = 0; i < dirty_.size(); ++i) {
     encoded_[i].clear();
-    EncodeProfile(*rules_, dirty_[i]->profile, &encoded_[i]);
-    c.puts.emplace_back(dirty_[i]->profile.id, encoded_[i]);
+    CustomerState& state = *dirty_[i];
+    EncodeCustomerState(*rules_, state, &encoded_[i]);
+    c.puts.emplace_back(state.profile.id, encoded_[i]);
+    if (const Micros due = state.signals.NextDue(); due != state.indexed_due) {
+      c.timers.emplace_back(state.profile.id, due);
+      state.indexed_due = due;
+    }
   }
-  for (const std::string& id : pending_deletes_) c.deletes.push_back(id);
+  for (const std::string& id : pending_deletes_) {
+    c.deletes.push_back(id);
+    c.timers.emplace_back(id, kNoTimer);
+  }
   UPFRONT_RETURN_IF_ERROR(store_->WriteCheckpoints({&c, 1}));
   for (CustomerState* s : dirty_) s->dirty = false;
   dirty_.clear();
@@ -239,6 +285,60 @@ absl::Status Partition::Checkpoint() {
   since_checkpoint_ = 0;
   last_checkpoint_ = std::chrono::steady_clock::now();
   return absl::OkStatus();
+}
+
+void Partition::LoadTimer(std::string_view canonical, Micros due) {
+  timers_.push(TimerEntry{due, std::string(canonical)});
+}
+
+void Partition::MarkDirty(CustomerState& state) {
+  if (state.dirty) return;
+  state.dirty = true;
+  dirty_.push_back(&state);
+}
+
+void Partition::Schedule(CustomerState& state) {
+  const Micros due = state.signals.NextDue();
+  if (due == kNoTimer || due == state.scheduled_due) return;
+  // Only when the customer's earliest timer changes, not on every event.
+  timers_.push(TimerEntry{due, state.profile.id});
+  state.scheduled_due = due;
+}
+
+void Partition::Evaluate(CustomerState& state, Micros now) {
+  reader_->Read(state.profile, state.signals, now, &reading_);
+  for (size_t m = 0; m < drift_.size(); ++m) {
+    const ModelReading& model = reading_.model(static_cast<int>(m));
+    if (!model.available) continue;
+    (scores_seen_ < kDriftReferenceScores ? drift_[m].reference : drift_[m].current)
+        .Add(model.score);
+  }
+  ++scores_seen_;
+}
+
+const Reading& Partition::ReadCustomer(CustomerState& state, Micros now) {
+  if (state.signals.AdvanceTo(now) > 0) {
+    MarkDirty(state);
+    Schedule(state);
+  }
+  reader_->Read(state.profile, state.signals, now, &reading_);
+  return reading_;
+}
+
+void Partition::FireTimers(Micros now) {
+  while (!timers_.empty() && timers_.top().due <= now) {
+    const std::string canonical = timers_.top().canonical;
+    timers_.pop();
+    CustomerState* state = Find(canonical);
+    if (state == nullptr) continue;
+    const Micros due = state->signals.NextDue();
+    if (due == kNoTimer || due > now) continue;  // an older entry; the newer one is queued
+    state->scheduled_due = kNoTimer;
+    state->signals.AdvanceTo(now);
+    MarkDirty(*state);
+    Schedule(*state);
+    Evaluate(*state, now);
+  }
 }
 
 void Partition::RunReadyTasks() {

@@ -14,12 +14,16 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <queue>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "src/common/string_map.h"
+#include "src/models/drift.h"
 #include "src/profile/profile.h"
+#include "src/reading/reader.h"
+#include "src/signals/customer_signals.h"
 #include "src/runtime/spsc_ring.h"
 #include "src/store/store.h"
 #include "upfront/event.h"
@@ -37,15 +41,31 @@ class EventOwner {
 };
 
 struct CustomerState {
+  explicit CustomerState(const CompiledSignals* compiled) : signals(compiled) {}
   Profile profile;
+  CustomerSignals signals;
   bool dirty = false;
+  // The due time this customer was last entered with in the timer heap.
+  Micros scheduled_due = kNoTimer;
+  // The due time the stored timer index holds for this customer.
+  Micros indexed_due = kNoTimer;
+};
+
+// Per-model score histograms for drift monitoring: the first
+// kDriftReferenceScores scores a partition computes are the reference; every
+// later one goes to `current`.
+inline constexpr uint64_t kDriftReferenceScores = 10000;
+struct ModelDriftCounts {
+  ScoreHistogram reference;
+  ScoreHistogram current;
 };
 
 class Partition {
  public:
   // Events with seq <= applied_at_open are already in the stored state and
   // are skipped when the log is replayed.
-  Partition(int index, StateStore* store, const ProfileRules* rules, uint64_t applied_at_open);
+  Partition(int index, StateStore* store, const ProfileRules* rules, const PolicyReader* reader,
+            uint64_t applied_at_open);
   ~Partition();
 
   void Start();
@@ -63,10 +83,14 @@ class Partition {
   // Removes `canonical`'s state from this partition and returns it (empty
   // when there is none), after checkpointing so the stored copy is current.
   // The stored copy stays until the absorbing partition deletes it.
-  std::unique_ptr<Profile> Extract(std::string_view canonical);
+  std::unique_ptr<CustomerState> Extract(std::string_view canonical);
   // Merges `from` (whose stored copy is `from_id`) into `canonical`.
   void PushAbsorb(uint64_t seq, std::string_view canonical, std::string_view from_id,
-                  std::unique_ptr<Profile> from);
+                  std::unique_ptr<CustomerState> from);
+
+  // Before Start(): a customer with a pending event-time timer, from the
+  // stored timer index.
+  void LoadTimer(std::string_view canonical, Micros due);
 
   // --- Any thread. ---
   // Runs `task` on the worker once everything up to `seq` is applied.
@@ -76,7 +100,15 @@ class Partition {
   // The customer's state, from memory or the store; nullptr when unknown.
   CustomerState* Find(std::string_view canonical);
   absl::Status Checkpoint();
+  // Fires every customer timer due by `now` (event time). Events advance the
+  // partition's clock by themselves; a server also calls this from its clock.
+  void FireTimers(Micros now);
+  // The customer's reading at `now` (timers due by then fired first).
+  const Reading& ReadCustomer(CustomerState& state, Micros now);
+  const std::vector<ModelDriftCounts>& drift() const { return drift_; }
+  Micros clock() const { return clock_; }
   const ProfileRules& rules() const { return *rules_; }
+  const PolicyReader& reader() const { return *reader_; }
   uint64_t applied_seq() const { return applied_seq_; }
 
  private:
@@ -90,8 +122,8 @@ class Partition {
     const Event* event_ref = nullptr;
     const std::string* canonical_ref = nullptr;
     EventOwner* owner = nullptr;
-    std::unique_ptr<Profile> absorbed;
-    std::promise<std::unique_ptr<Profile>>* extracted = nullptr;
+    std::unique_ptr<CustomerState> absorbed;
+    std::promise<std::unique_ptr<CustomerState>>* extracted = nullptr;
   };
   struct Task {
     uint64_t seq;
@@ -101,11 +133,21 @@ class Partition {
   void Run();
   void Handle(Message& m);
   CustomerState& FindOrCreate(std::string_view canonical);
+  void MarkDirty(CustomerState& state);
+  void Schedule(CustomerState& state);
+  void Evaluate(CustomerState& state, Micros now);
   void RunReadyTasks();
+
+  struct TimerEntry {
+    Micros due;
+    std::string canonical;
+    bool operator>(const TimerEntry& o) const { return due > o.due; }
+  };
 
   const int index_;
   StateStore* const store_;
   const ProfileRules* const rules_;
+  const PolicyReader* const reader_;
   const uint64_t applied_at_open_;
   SpscRing<Message> ring_;
   std::thread worker_;
@@ -121,6 +163,13 @@ class Partition {
   uint64_t since_checkpoint_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
   std::vector<Task> waiting_tasks_;
+  // Customers by their earliest pending timer; entries whose customer has
+  // since moved on are skipped when they come up.
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  Micros clock_ = kNoTimer;  // the latest event time this partition has seen
+  Reading reading_;
+  std::vector<ModelDriftCounts> drift_;
+  uint64_t scores_seen_ = 0;
 
   std::mutex tasks_mu_;
   std::vector<Task> new_tasks_;  // guarded by tasks_mu_

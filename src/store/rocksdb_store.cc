@@ -18,9 +18,9 @@ namespace {
 
 constexpr uint64_t kLogVersion = 1;
 
-enum ColumnFamily { kDefault, kEvents, kDedup, kHistory, kIdentity, kState, kFamilyCount };
-const char* const kFamilyNames[kFamilyCount] = {"default",
-                                                "events", "dedup", "history", "identity", "state"};
+enum ColumnFamily { kDefault, kEvents, kDedup, kHistory, kIdentity, kState, kTimers, kFamilyCount };
+const char* const kFamilyNames[kFamilyCount] = {"default",  "events", "dedup", "history",
+                                                "identity", "state",  "timers"};
 
 constexpr std::string_view kLastSeqKey = "last_seq";
 constexpr std::string_view kWatermarkKey = "stream_watermark";
@@ -255,6 +255,16 @@ class RocksDbStore final : public StateStore {
     return ToStatus(it->status(), "reading identities");
   }
 
+  absl::Status ScanTimers(
+      const std::function<void(std::string_view canonical, Micros due)>& visit) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kTimers]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      visit(std::string_view(it->key().data(), it->key().size()),
+            static_cast<Micros>(GetBigEndian64(std::string_view(it->value().data(), it->value().size()))));
+    }
+    return ToStatus(it->status(), "reading timers");
+  }
+
   uint64_t last_seq() const override { return last_seq_; }
   Micros stream_watermark() const override { return watermark_; }
 
@@ -263,6 +273,13 @@ class RocksDbStore final : public StateStore {
     for (const Checkpoint& c : checkpoints) {
       for (const auto& [canonical, state] : c.puts) wb.Put(handles_[kState], CustomerKey(canonical), state);
       for (std::string_view canonical : c.deletes) wb.Delete(handles_[kState], CustomerKey(canonical));
+      for (const auto& [canonical, due] : c.timers) {
+        if (due == kNoTimer) {
+          wb.Delete(handles_[kTimers], canonical);
+        } else {
+          wb.Put(handles_[kTimers], canonical, SeqKey(static_cast<uint64_t>(due)));
+        }
+      }
       wb.Put(handles_[kState], PartitionKey(c.partition), SeqKey(c.applied_seq));
     }
     // Not synced: state is derived from the synced event log and rebuilt from

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -47,12 +48,19 @@ struct CommitBatch {
   Micros stream_watermark = 0;
 };
 
+// Deletes a customer's entry in the timer index.
+inline constexpr Micros kNoTimer = std::numeric_limits<Micros>::min();
+
 // One partition's state flush: written atomically with its applied sequence.
 struct Checkpoint {
   int partition = 0;
   uint64_t applied_seq = 0;
   std::vector<std::pair<std::string_view, std::string_view>> puts;  // canonical -> state
   std::vector<std::string_view> deletes;                            // canonical ids
+  // The timer index: canonical -> the customer's earliest pending event-time
+  // timer (kNoTimer: none), so timers fire after a restart without loading
+  // every customer.
+  std::vector<std::pair<std::string_view, Micros>> timers;
 };
 
 struct StoreOptions {
@@ -81,6 +89,10 @@ class StateStore {
                                        const std::function<bool(const LogRecord&)>& visit) = 0;
   virtual absl::Status ScanIdentities(
       const std::function<void(std::string_view id, std::string_view canonical)>& visit) = 0;
+
+  // Every entry of the timer index (see Checkpoint::timers), in id order.
+  virtual absl::Status ScanTimers(
+      const std::function<void(std::string_view canonical, Micros due)>& visit) = 0;
 
   virtual uint64_t last_seq() const = 0;
   virtual Micros stream_watermark() const = 0;

@@ -1,0 +1,162 @@
+// Signals, timers, models and segments through the whole engine: events in,
+// a reading out, across merges and restarts.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "src/common/manual_clock.h"
+#include "src/common/time_format.h"
+#include "src/testing/temp_dir.h"
+#include "upfront/engine.h"
+#include "upfront/policy.h"
+
+namespace upfront {
+namespace {
+
+constexpr const char* kPolicy = R"(
+version: "reading-test"
+events:
+  keep_properties: [path]
+  keep_traits: [plan, tenure_days]
+outcomes:
+  contact_opened: {event: "Support Ticket Opened"}
+signals:
+  checkout_friction:
+    half_life: 10m
+    inputs:
+      - {event: "Form Error", where: {path: "/checkout*"}, weight: 0.6, confidence: 0.9}
+  cart_abandoned:
+    half_life: 2h
+    inputs:
+      - {abandon: "Checkout Started", unless: "Order Completed", within: 30m, weight: 1.5, confidence: 0.9}
+models:
+  churn_risk:
+    features: [signals.checkout_friction.score, traits.tenure_days, counts.contact_opened.30d]
+    weights: {bias: -1, signals.checkout_friction.score: 2, traits.tenure_days: -0.01, counts.contact_opened.30d: 0.5}
+    min_coverage: 0.9
+segments:
+  vip: 'traits.plan == "enterprise"'
+)";
+
+std::string Track(const std::string& id_field, const std::string& id, const std::string& event,
+                  const std::string& ts, const std::string& message_id,
+                  const std::string& extra = "") {
+  return R"({"type":"track",")" + id_field + R"(":")" + id + R"(","event":")" + event +
+         R"(","timestamp":")" + ts + R"(","messageId":")" + message_id + "\"" + extra + "}\n";
+}
+
+class ReadingEngineTest : public ::testing::Test {
+ protected:
+  void Open() {
+    engine_.reset();
+    EngineOptions options;
+    options.data_dir = dir_.path();
+    options.policy = policy_;
+    options.partitions = 2;
+    options.clock = &clock_;
+    options.arrival = ArrivalClock::kEventTime;
+    auto engine = Engine::Open(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = std::move(engine).value();
+  }
+  void Ingest(const std::string& payload) {
+    auto report = engine_->Ingest(payload);
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_EQ(report->rejected, 0u) << IngestReport::Describe(report->events[0]);
+  }
+  nlohmann::json Inspect(const std::string& id, const std::string& at) {
+    auto json = engine_->InspectJson(id, *ParseTimestamp(at));
+    EXPECT_TRUE(json.ok()) << json.status();
+    return json.ok() ? nlohmann::json::parse(*json) : nlohmann::json();
+  }
+  static const nlohmann::json& Signal(const nlohmann::json& reading, const std::string& name) {
+    for (const auto& s : reading["signals"]) {
+      if (s["name"] == name) return s;
+    }
+    static const nlohmann::json kNone;
+    return kNone;
+  }
+
+  testing::TempDir dir_;
+  std::shared_ptr<const Policy> policy_ =
+      std::make_shared<Policy>(LoadPolicyText(kPolicy, "test.yaml").value());
+  ManualClock clock_{1'800'000'000'000'000};
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(ReadingEngineTest, EventsDriveSignalsModelsAndSegments) {
+  Open();
+  Ingest(R"({"type":"identify","userId":"u1","traits":{"plan":"enterprise","tenure_days":100},"timestamp":"2026-11-25T09:00:00Z","messageId":"i1"})"
+         "\n" +
+         Track("userId", "u1", "Form Error", "2026-11-25T10:00:00Z", "f1",
+               R"(,"properties":{"path":"/checkout/pay"})") +
+         Track("userId", "u1", "Form Error", "2026-11-25T10:01:00Z", "f2",
+               R"(,"properties":{"path":"/account"})") +
+         Track("userId", "u1", "Support Ticket Opened", "2026-11-25T10:02:00Z", "t1"));
+  nlohmann::json reading = Inspect("u1", "2026-11-25T10:02:00Z");
+  EXPECT_EQ(reading["segment"], "vip");
+  const nlohmann::json& friction = Signal(reading, "checkout_friction");
+  // One matching error (the /account one does not match), two minutes ago.
+  const double s = 0.6 * 0.9 * std::exp2(-2.0 / 10);
+  EXPECT_NEAR(friction["score"].get<double>(), 1 - std::exp(-s), 1e-9);
+  EXPECT_EQ(friction["evidence"]["count"], 1);
+  EXPECT_EQ(friction["evidence"]["last_message_id"], "f1");
+  EXPECT_EQ(reading["counts"]["counts.contact_opened.30d"], 1);
+  const nlohmann::json& churn = reading["models"][0];
+  const double z = -1 + 2 * (1 - std::exp(-s)) - 0.01 * 100 + 0.5 * 1;
+  EXPECT_NEAR(churn["score"].get<double>(), 1 / (1 + std::exp(-z)), 1e-9);
+  EXPECT_EQ(churn["top_features"][0]["feature"], "traits.tenure_days");  // -0.01 x 100 pushes most
+  EXPECT_FALSE(churn["low_confidence"].get<bool>());
+}
+
+TEST_F(ReadingEngineTest, AbandonmentTimerFiresFromTheClockAfterARestart) {
+  Open();
+  Ingest(Track("userId", "u1", "Checkout Started", "2026-11-25T10:00:00Z", "c1"));
+  nlohmann::json before = Inspect("u1", "2026-11-25T10:10:00Z");
+  ASSERT_EQ(before["pending_timers"].size(), 1u);
+  EXPECT_EQ(before["pending_timers"][0]["due"], "2026-11-25T10:30:00.000Z");
+  ASSERT_TRUE(engine_->Flush().ok());
+
+  Open();  // the timer is now only in the stored index
+  ASSERT_TRUE(engine_->AdvanceClock(*ParseTimestamp("2026-11-25T10:45:00Z")).ok());
+  // Read at an earlier moment: only a timer fired by the clock explains a score.
+  nlohmann::json after = Inspect("u1", "2026-11-25T10:20:00Z");
+  EXPECT_TRUE(after["pending_timers"].empty());
+  const nlohmann::json& abandoned = Signal(after, "cart_abandoned");
+  EXPECT_NEAR(abandoned["score"].get<double>(), 1 - std::exp(-1.5 * 0.9), 1e-9);
+  EXPECT_EQ(abandoned["evidence"]["last_message_id"], "c1");
+}
+
+TEST_F(ReadingEngineTest, AnOrderInTimeCancelsTheAbandonment) {
+  Open();
+  Ingest(Track("userId", "u1", "Checkout Started", "2026-11-25T10:00:00Z", "c1") +
+         Track("userId", "u1", "Order Completed", "2026-11-25T10:30:00Z", "o1"));
+  ASSERT_TRUE(engine_->AdvanceClock(*ParseTimestamp("2026-11-25T12:00:00Z")).ok());
+  EXPECT_EQ(Signal(Inspect("u1", "2026-11-25T12:00:00Z"), "cart_abandoned")["score"], 0.0);
+}
+
+TEST_F(ReadingEngineTest, AMergeCarriesAnonymousSignalsAndPendingTimers) {
+  Open();
+  Ingest(Track("anonymousId", "a1", "Form Error", "2026-11-25T10:00:00Z", "f1",
+               R"(,"properties":{"path":"/checkout"})") +
+         Track("anonymousId", "a1", "Checkout Started", "2026-11-25T10:01:00Z", "c1") +
+         Track("userId", "u1", "Form Error", "2026-11-25T10:02:00Z", "f2",
+               R"(,"properties":{"path":"/checkout"})") +
+         R"({"type":"identify","userId":"u1","anonymousId":"a1","timestamp":"2026-11-25T10:03:00Z","messageId":"i1"})"
+         "\n");
+  nlohmann::json merged = Inspect("a1", "2026-11-25T10:03:00Z");
+  EXPECT_EQ(merged["id"], "u1");
+  EXPECT_EQ(Signal(merged, "checkout_friction")["evidence"]["count"], 2);
+  ASSERT_EQ(merged["pending_timers"].size(), 1u);
+  EXPECT_EQ(merged["pending_timers"][0]["signal"], "cart_abandoned");
+}
+
+TEST_F(ReadingEngineTest, InspectingAnUnknownCustomerIsNotFound) {
+  Open();
+  auto json = engine_->InspectJson("nobody", std::nullopt);
+  EXPECT_EQ(json.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace upfront
