@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "apps/upfront/commands.h"
 #include "upfront/engine.h"
 #include "upfront/policy.h"
 
@@ -259,7 +260,47 @@ int main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand("check", "Validate a policy file and report every error with its line");
   check->add_option("policy", policy_path, "Policy file")->required()->check(CLI::ExistingFile);
 
+  std::string at;
+  bool as_json = false;
+  CLI::App* inspect = app.add_subcommand(
+      "inspect", "Show the engine's reading of a customer: segment, signals, models");
+  inspect->add_option("--data", data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  inspect->add_option("--policy", policy_path, "Policy file (defaults to the one the data directory last used)");
+  inspect->add_option("--at", at,
+                      "Event time to read at, ISO-8601 (default: the latest event time seen)");
+  inspect->add_flag("--json", as_json, "Print JSON instead of text");
+  inspect->add_option("id", id, "userId or anonymousId")->required();
+  inspect->footer("Exit status: 0 shown, 1 unknown customer, 2 failure.");
+
+  TrainCommand train_command;
+  CLI::App* train = app.add_subcommand(
+      "train", "Train a gradient-boosted (XGBoost) model from the stored event log");
+  train->add_option("--data", train_command.data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  train->add_option("--policy", policy_path, "Policy file (defaults to the one the data directory last used)");
+  train->add_option("--model", train_command.model,
+                    "The policy's model whose features and learn: label to train on")->required();
+  train->add_option("--out", train_command.out, "Model file to write (.json)")->required();
+  train->add_option("--rounds", train_command.rounds, "Boosting rounds")->check(CLI::Range(1, 10000));
+  train->add_option("--max-depth", train_command.max_depth, "Tree depth")->check(CLI::Range(1, 16));
+  train->add_option("--eta", train_command.eta, "Learning rate")->check(CLI::Range(0.001, 1.0));
+  train->add_option("--holdout", train_command.holdout, "Share of rows held out for evaluation")
+      ->check(CLI::Range(0.05, 0.9));
+  train->add_option("--seed", train_command.seed, "Seed for the split and the trees");
+  train->add_option("--sample-every", train_command.sample_every,
+                    "One training row per customer per this much event time (default 1d)");
+  train->footer("Rows: a customer's features at their first event in each sample period;\n"
+                "label: the model's learn: label event within its horizon after that moment.\n"
+                "Rows whose horizon reaches past the end of the log are left out (unknown).\n"
+                "Reports AUC and a calibration table on the held-out rows.");
+
   CLI11_PARSE(app, argc, argv);
+  if (*inspect || *train) {
+    const std::string& dir = *inspect ? data_dir : train_command.data_dir;
+    auto policy = LoadPolicyFor(policy_path, dir);
+    if (!policy.ok()) return Fail(policy.status());
+    if (*inspect) return RunInspect(dir, *policy, id, at, as_json);
+    return RunTrain(train_command, *policy);
+  }
   if (*ingest) return RunIngest(data_dir, policy_path, files, arrival, partitions);
   if (*profile) return RunProfile(data_dir, policy_path, id);
   if (*check) return RunCheck(policy_path);

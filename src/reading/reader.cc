@@ -65,7 +65,8 @@ std::string_view Reading::segment_name() const {
 }
 
 absl::StatusOr<std::unique_ptr<PolicyReader>> PolicyReader::Create(const Policy& policy,
-                                                                   const FieldCatalog& catalog) {
+                                                                   const FieldCatalog& catalog,
+                                                                   bool load_model_files) {
   UPFRONT_ASSIGN_OR_RETURN(CompiledSignals compiled,
                            CompiledSignals::Compile(policy.signals, policy.counters, catalog));
   std::unique_ptr<PolicyReader> reader(new PolicyReader(policy, catalog, std::move(compiled)));
@@ -104,6 +105,8 @@ absl::StatusOr<std::unique_ptr<PolicyReader>> PolicyReader::Create(const Policy&
       model.logistic.bias = spec.bias;
       model.logistic.weights = spec.weights;
       model.version = LogisticVersion(spec, model.logistic);
+    } else if (!load_model_files) {
+      model.version = "xgb-unloaded";
     } else {
       absl::StatusOr<XgboostModel> loaded = XgboostModel::Load(spec.file);
       if (!loaded.ok()) {
@@ -192,7 +195,12 @@ void PolicyReader::ScoreModel(int i, Reading* out) const {
   }
   ModelReading& reading = out->models_[i];
   std::span<const uint8_t> present(out->present_.data(), n);
-  if (model.xgboost) {
+  if (model.spec->kind == ModelSpec::Kind::kXgboost) {
+    if (!model.xgboost) {
+      reading.available = false;
+      reading.low_confidence = true;
+      return;
+    }
     for (size_t f = 0; f < n; ++f) out->float_features_[f] = static_cast<float>(features[f]);
     const double score =
         model.xgboost->PredictOrNaN(std::span<const float>(out->float_features_.data(), n));

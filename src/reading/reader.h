@@ -74,9 +74,12 @@ class Reading : public ExpressionInputs {
 class PolicyReader {
  public:
   // Compiles the policy's signals and loads its models. Errors name the model
-  // file that cannot be used.
+  // file that cannot be used. Without `load_model_files` XGBoost models are
+  // left unloaded and never available (training reads features before the
+  // model file exists).
   static absl::StatusOr<std::unique_ptr<PolicyReader>> Create(const Policy& policy,
-                                                              const FieldCatalog& catalog);
+                                                              const FieldCatalog& catalog,
+                                                              bool load_model_files = true);
 
   const Policy& policy() const { return *policy_; }
   const CompiledSignals& signals() const { return signals_; }

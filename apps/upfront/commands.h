@@ -1,0 +1,31 @@
+// The subcommands that live in their own files; main.cc wires them to CLI11.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "upfront/engine.h"
+#include "upfront/policy.h"
+
+namespace upfront {
+
+// `upfront inspect`: prints the engine's reading of one customer as a person
+// reads it (or JSON). Returns the process exit status.
+int RunInspect(const std::string& data_dir, const Policy& policy, const std::string& id,
+               const std::string& at, bool json);
+
+struct TrainCommand {
+  std::string data_dir;
+  std::string model;
+  std::string out;
+  int rounds = 100;
+  int max_depth = 4;
+  double eta = 0.1;
+  double holdout = 0.2;
+  uint64_t seed = 1;
+  std::string sample_every = "1d";
+};
+// `upfront train`: builds a gradient-boosted model from the stored event log.
+int RunTrain(const TrainCommand& command, const Policy& policy);
+
+}  // namespace upfront
