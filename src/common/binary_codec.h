@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -68,6 +69,12 @@ class Decoder {
   bool GetBool() {
     if (pos_ >= in_.size()) return Fail() != 0;
     return in_[pos_++] != 0;
+  }
+  // Everything not read yet; the decoder is then done.
+  std::string_view Rest() {
+    std::string_view rest = in_.substr(std::min(pos_, in_.size()));
+    pos_ = in_.size();
+    return rest;
   }
   std::string_view GetString() {
     uint64_t n = GetVarint();

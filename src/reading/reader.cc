@@ -13,12 +13,6 @@ namespace {
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
-std::string LogisticVersion(const ModelSpec& spec, const LogisticModel& model) {
-  std::string bytes = fmt::format("logistic|{}|{}", spec.name, model.bias);
-  for (double w : model.weights) bytes += fmt::format("|{}", w);
-  return fmt::format("lr-{:016x}", Hash64(bytes));
-}
-
 // A value as a model feature: numbers, booleans as 0/1, numeric text;
 // anything else is missing (a model cannot read "enterprise").
 double AsNumber(const ExprValue& v) {
@@ -37,6 +31,12 @@ double AsNumber(const ExprValue& v) {
 }
 
 }  // namespace
+
+std::string LogisticModelVersion(const std::string& name, const LogisticModel& model) {
+  std::string bytes = fmt::format("logistic|{}|{}", name, model.bias);
+  for (double w : model.weights) bytes += fmt::format("|{}", w);
+  return fmt::format("lr-{:016x}", Hash64(bytes));
+}
 
 Reading::Reading(const PolicyReader& reader) : reader_(&reader) {
   const Policy& policy = reader.policy();
@@ -104,7 +104,7 @@ absl::StatusOr<std::unique_ptr<PolicyReader>> PolicyReader::Create(const Policy&
     if (spec.kind == ModelSpec::Kind::kLogistic) {
       model.logistic.bias = spec.bias;
       model.logistic.weights = spec.weights;
-      model.version = LogisticVersion(spec, model.logistic);
+      model.version = LogisticModelVersion(spec.name, model.logistic);
     } else if (!load_model_files) {
       model.version = "xgb-unloaded";
     } else {
@@ -128,7 +128,7 @@ absl::StatusOr<std::unique_ptr<PolicyReader>> PolicyReader::Create(const Policy&
 }
 
 void PolicyReader::Read(const Profile& profile, const CustomerSignals& signals, Micros now,
-                        Reading* out) const {
+                        Reading* out, const LearnedModels* learned) const {
   out->at_ = now;
   // Models first need every non-model slot; model slots are filled after.
   for (size_t slot = 0; slot < sources_.size(); ++slot) {
@@ -159,7 +159,7 @@ void PolicyReader::Read(const Profile& profile, const CustomerSignals& signals, 
       case ValuePath::Kind::kModelConfidence: value = ExprValue::Missing(); break;
     }
   }
-  for (size_t m = 0; m < models_.size(); ++m) ScoreModel(static_cast<int>(m), out);
+  for (size_t m = 0; m < models_.size(); ++m) ScoreModel(static_cast<int>(m), out, learned);
   for (size_t slot = 0; slot < sources_.size(); ++slot) {
     const SlotSource& source = sources_[slot];
     if (source.kind != ValuePath::Kind::kModelScore &&
@@ -182,8 +182,9 @@ void PolicyReader::Read(const Profile& profile, const CustomerSignals& signals, 
   }
 }
 
-void PolicyReader::ScoreModel(int i, Reading* out) const {
+void PolicyReader::ScoreModel(int i, Reading* out, const LearnedModels* learned) const {
   const Model& model = models_[i];
+  out->models_[i].version = learned ? learned->versions[i] : model.version;
   const std::vector<int>& slots = model.spec->features;
   std::vector<double>& features = out->features_[i];
   const size_t n = slots.size();
@@ -211,8 +212,9 @@ void PolicyReader::ScoreModel(int i, Reading* out) const {
     for (size_t f = 0; f < n; ++f) {
       if (!out->present_[f]) features[f] = 0;  // Score reads present only; 0 keeps spans finite
     }
-    const ModelScore score = model.logistic.Score(features, present);
-    model.logistic.Contributions(features, present, out->contributions_[i]);
+    const LogisticModel& weights = learned ? learned->weights[i] : model.logistic;
+    const ModelScore score = weights.Score(features, present);
+    weights.Contributions(features, present, out->contributions_[i]);
     for (size_t f = 0; f < n; ++f) {
       if (!out->present_[f]) features[f] = kMissing;
     }

@@ -31,6 +31,7 @@
 namespace upfront {
 
 struct ModelReading {
+  std::string_view version;  // of the weights or file that scored; recorded with the score
   bool available = false;  // false when the model could not score (e.g. every input missing)
   double score = 0;        // in [0, 1]
   // Coverage: the share of the model's (weighted) features that were present.
@@ -39,6 +40,17 @@ struct ModelReading {
 };
 
 class PolicyReader;
+
+// Logistic weights learned online, replacing the policy's (see
+// online_learning.h): one entry per policy model; entries of models that do
+// not learn hold the policy's weights.
+struct LearnedModels {
+  std::vector<LogisticModel> weights;
+  std::vector<std::string> versions;
+};
+
+// The version string of logistic weights: "lr-" and a hash of them.
+std::string LogisticModelVersion(const std::string& name, const LogisticModel& model);
 
 // One customer's values at one moment. Also the ExpressionInputs conditions
 // read; `threshold` is set by whoever evaluates an intervention.
@@ -60,6 +72,17 @@ class Reading : public ExpressionInputs {
 
  private:
   friend class PolicyReader;
+
+// Logistic weights learned online, replacing the policy's (see
+// online_learning.h): one entry per policy model; entries of models that do
+// not learn hold the policy's weights.
+struct LearnedModels {
+  std::vector<LogisticModel> weights;
+  std::vector<std::string> versions;
+};
+
+// The version string of logistic weights: "lr-" and a hash of them.
+std::string LogisticModelVersion(const std::string& name, const LogisticModel& model);
   const PolicyReader* reader_;
   std::vector<ExprValue> values_;
   std::vector<ModelReading> models_;
@@ -87,7 +110,9 @@ class PolicyReader {
 
   // Fills `out` for the customer at `now`. Advance `signals` to `now` first
   // so timers due by then have fired.
-  void Read(const Profile& profile, const CustomerSignals& signals, Micros now, Reading* out) const;
+  // `learned`, when given, replaces the logistic weights.
+  void Read(const Profile& profile, const CustomerSignals& signals, Micros now, Reading* out,
+            const LearnedModels* learned = nullptr) const;
 
   // The version recorded with each score: a hash of the weights for a
   // logistic model, of the file for an XGBoost one.
@@ -112,7 +137,7 @@ class PolicyReader {
 
   PolicyReader(const Policy& policy, const FieldCatalog& catalog, CompiledSignals signals)
       : policy_(&policy), catalog_(&catalog), signals_(std::move(signals)) {}
-  void ScoreModel(int i, Reading* out) const;
+  void ScoreModel(int i, Reading* out, const LearnedModels* learned) const;
 
   const Policy* policy_;
   const FieldCatalog* catalog_;

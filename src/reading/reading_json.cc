@@ -74,7 +74,7 @@ nlohmann::json ModelJson(const PolicyReader& reader, const Reading& reading, int
   }
   return {{"name", spec.name},
           {"kind", spec.kind == ModelSpec::Kind::kLogistic ? "logistic" : "xgboost"},
-          {"version", reader.model_version(m)},
+          {"version", score.version},
           {"available", score.available},
           {"score", score.score},
           {"confidence", score.confidence},

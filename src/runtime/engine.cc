@@ -131,6 +131,13 @@ class EngineImpl final : public Engine {
     UPFRONT_RETURN_IF_ERROR(store_->ScanTimers([&](std::string_view canonical, Micros due) {
       PartitionFor(canonical).LoadTimer(canonical, due);
     }));
+    for (size_t p = 0; p < partitions_.size(); ++p) {
+      Partition& partition = *partitions_[p];
+      UPFRONT_RETURN_IF_ERROR(store_->ScanLearners(
+          static_cast<int>(p), [&](std::string_view model, std::string_view state) {
+            partition.LoadLearner(model, state);
+          }));
+    }
     for (auto& p : partitions_) p->Start();
     last_seq_ = store_->last_seq();
     watermark_ = store_->stream_watermark();

@@ -17,25 +17,42 @@ constexpr size_t kRingSlots = 4096;
 constexpr uint64_t kCheckpointEvery = 1000000;
 constexpr auto kCheckpointIdleAfter = std::chrono::milliseconds(500);
 
-// A customer's stored state: the profile's length (4 bytes, little endian),
-// the profile, then the signals.
-void EncodeCustomerState(const ProfileRules& rules, const CustomerState& state, std::string* out) {
+// A customer's stored state: the profile and the signals, each after its
+// length (4 bytes, little endian), then the pending learning moments.
+void AppendSection(std::string* out, const std::function<void(std::string*)>& write) {
   const size_t start = out->size();
   out->append(4, '\0');
-  EncodeProfile(rules, state.profile, out);
+  write(out);
   const auto length = static_cast<uint32_t>(out->size() - start - 4);
   for (int i = 0; i < 4; ++i) (*out)[start + i] = static_cast<char>(length >> (8 * i));
-  state.signals.Encode(out);
 }
 
-absl::Status DecodeCustomerState(const ProfileRules& rules, std::string_view data,
-                                 CustomerState* state) {
-  if (data.size() < 4) return absl::DataLossError("customer state shorter than its header");
+bool TakeSection(std::string_view* data, std::string_view* section) {
+  if (data->size() < 4) return false;
   uint32_t length = 0;
-  for (int i = 0; i < 4; ++i) length |= uint32_t{static_cast<uint8_t>(data[i])} << (8 * i);
-  if (data.size() - 4 < length) return absl::DataLossError("customer state is truncated");
-  UPFRONT_RETURN_IF_ERROR(DecodeProfile(rules, data.substr(4, length), &state->profile));
-  return state->signals.Decode(data.substr(4 + length));
+  for (int i = 0; i < 4; ++i) length |= uint32_t{static_cast<uint8_t>((*data)[i])} << (8 * i);
+  if (data->size() - 4 < length) return false;
+  *section = data->substr(4, length);
+  data->remove_prefix(4 + length);
+  return true;
+}
+
+void EncodeCustomerState(const ProfileRules& rules, const OnlineLearning& learning,
+                         const CustomerState& state, std::string* out) {
+  AppendSection(out, [&](std::string* o) { EncodeProfile(rules, state.profile, o); });
+  AppendSection(out, [&](std::string* o) { state.signals.Encode(o); });
+  if (learning.active()) learning.EncodePending(state.labels, out);
+}
+
+absl::Status DecodeCustomerState(const ProfileRules& rules, const OnlineLearning& learning,
+                                 std::string_view data, CustomerState* state) {
+  std::string_view profile, signals;
+  if (!TakeSection(&data, &profile) || !TakeSection(&data, &signals)) {
+    return absl::DataLossError("customer state is truncated");
+  }
+  UPFRONT_RETURN_IF_ERROR(DecodeProfile(rules, profile, &state->profile));
+  UPFRONT_RETURN_IF_ERROR(state->signals.Decode(signals));
+  return learning.active() ? learning.DecodePending(data, &state->labels) : absl::OkStatus();
 }
 
 }  // namespace
@@ -51,6 +68,7 @@ Partition::Partition(int index, StateStore* store, const ProfileRules* rules,
       applied_seq_(applied_at_open),
       checkpointed_seq_(applied_at_open),
       reading_(*reader),
+      learning_(*reader),
       drift_(reader->policy().models.size()) {}
 
 Partition::~Partition() { Stop(); }
@@ -172,11 +190,11 @@ CustomerState* Partition::Find(std::string_view canonical) {
   }
   if (!*found) return nullptr;
   auto state = std::make_unique<CustomerState>(&reader_->signals());
-  if (absl::Status s = DecodeCustomerState(*rules_, stored, state.get()); !s.ok()) {
+  if (absl::Status s = DecodeCustomerState(*rules_, learning_, stored, state.get()); !s.ok()) {
     spdlog::error("partition {}: customer state unreadable: {}", index_, s.ToString());
     return nullptr;
   }
-  state->indexed_due = state->signals.NextDue();
+  state->indexed_due = DueOf(*state);
   state->scheduled_due = state->indexed_due;  // the index put it in the heap at open
   CustomerState* raw = state.get();
   customers_.emplace(canonical, std::move(state));
@@ -203,7 +221,7 @@ void Partition::Handle(Message& m) {
         s.signals.OnEvent(event);
         MarkDirty(s);
         Schedule(s);
-        Evaluate(s, event.timestamp);
+        Evaluate(s, event.timestamp, event.name);
         if (event.timestamp > clock_) {
           clock_ = event.timestamp;
           FireTimers(clock_);
@@ -242,6 +260,7 @@ void Partition::Handle(Message& m) {
       if (m.absorbed) {
         MergeProfiles(*rules_, std::move(m.absorbed->profile), &s.profile);
         s.signals.Absorb(m.absorbed->signals);
+        if (s.labels.moments.empty()) s.labels = std::move(m.absorbed->labels);
         Schedule(s);
       }
       m.absorbed.reset();
@@ -266,9 +285,9 @@ absl::Status Partition::Checkpoint() {
   for (size_t i = 0; i < dirty_.size(); ++i) {
     encoded_[i].clear();
     CustomerState& state = *dirty_[i];
-    EncodeCustomerState(*rules_, state, &encoded_[i]);
+    EncodeCustomerState(*rules_, learning_, state, &encoded_[i]);
     c.puts.emplace_back(state.profile.id, encoded_[i]);
-    if (const Micros due = state.signals.NextDue(); due != state.indexed_due) {
+    if (const Micros due = DueOf(state); due != state.indexed_due) {
       c.timers.emplace_back(state.profile.id, due);
       state.indexed_due = due;
     }
@@ -277,6 +296,7 @@ absl::Status Partition::Checkpoint() {
     c.deletes.push_back(id);
     c.timers.emplace_back(id, kNoTimer);
   }
+  c.learners = learning_.Save();
   UPFRONT_RETURN_IF_ERROR(store_->WriteCheckpoints({&c, 1}));
   for (CustomerState* s : dirty_) s->dirty = false;
   dirty_.clear();
@@ -297,16 +317,26 @@ void Partition::MarkDirty(CustomerState& state) {
   dirty_.push_back(&state);
 }
 
+Micros Partition::DueOf(const CustomerState& state) const {
+  const Micros signals = state.signals.NextDue();
+  const Micros labels = learning_.NextDue(state.labels);
+  if (signals == kNever) return labels;
+  if (labels == kNever) return signals;
+  return std::min(signals, labels);
+}
+
 void Partition::Schedule(CustomerState& state) {
-  const Micros due = state.signals.NextDue();
+  const Micros due = DueOf(state);
   if (due == kNoTimer || due == state.scheduled_due) return;
   // Only when the customer's earliest timer changes, not on every event.
   timers_.push(TimerEntry{due, state.profile.id});
   state.scheduled_due = due;
 }
 
-void Partition::Evaluate(CustomerState& state, Micros now) {
-  reader_->Read(state.profile, state.signals, now, &reading_);
+void Partition::Evaluate(CustomerState& state, Micros now, std::string_view event_name) {
+  reader_->Read(state.profile, state.signals, now, &reading_,
+                learning_.active() ? &learning_.models() : nullptr);
+  learning_.Observe(reading_, event_name, now, &state.labels);
   for (size_t m = 0; m < drift_.size(); ++m) {
     const ModelReading& model = reading_.model(static_cast<int>(m));
     if (!model.available) continue;
@@ -321,7 +351,8 @@ const Reading& Partition::ReadCustomer(CustomerState& state, Micros now) {
     MarkDirty(state);
     Schedule(state);
   }
-  reader_->Read(state.profile, state.signals, now, &reading_);
+  reader_->Read(state.profile, state.signals, now, &reading_,
+                learning_.active() ? &learning_.models() : nullptr);
   return reading_;
 }
 
@@ -331,13 +362,13 @@ void Partition::FireTimers(Micros now) {
     timers_.pop();
     CustomerState* state = Find(canonical);
     if (state == nullptr) continue;
-    const Micros due = state->signals.NextDue();
+    const Micros due = DueOf(*state);
     if (due == kNoTimer || due > now) continue;  // an older entry; the newer one is queued
     state->scheduled_due = kNoTimer;
     state->signals.AdvanceTo(now);
+    Evaluate(*state, now, "");
     MarkDirty(*state);
     Schedule(*state);
-    Evaluate(*state, now);
   }
 }
 

@@ -22,6 +22,7 @@
 #include "src/common/string_map.h"
 #include "src/models/drift.h"
 #include "src/profile/profile.h"
+#include "src/reading/online_learning.h"
 #include "src/reading/reader.h"
 #include "src/signals/customer_signals.h"
 #include "src/runtime/spsc_ring.h"
@@ -44,6 +45,7 @@ struct CustomerState {
   explicit CustomerState(const CompiledSignals* compiled) : signals(compiled) {}
   Profile profile;
   CustomerSignals signals;
+  PendingLabels labels;  // moments waiting for a learning model's label
   bool dirty = false;
   // The due time this customer was last entered with in the timer heap.
   Micros scheduled_due = kNoTimer;
@@ -91,6 +93,8 @@ class Partition {
   // Before Start(): a customer with a pending event-time timer, from the
   // stored timer index.
   void LoadTimer(std::string_view canonical, Micros due);
+  // Before Start(): a learner's state from the last checkpoint.
+  void LoadLearner(std::string_view model, std::string_view state) { learning_.Load(model, state); }
 
   // --- Any thread. ---
   // Runs `task` on the worker once everything up to `seq` is applied.
@@ -106,6 +110,7 @@ class Partition {
   // The customer's reading at `now` (timers due by then fired first).
   const Reading& ReadCustomer(CustomerState& state, Micros now);
   const std::vector<ModelDriftCounts>& drift() const { return drift_; }
+  const OnlineLearning& learning() const { return learning_; }
   Micros clock() const { return clock_; }
   const ProfileRules& rules() const { return *rules_; }
   const PolicyReader& reader() const { return *reader_; }
@@ -135,7 +140,11 @@ class Partition {
   CustomerState& FindOrCreate(std::string_view canonical);
   void MarkDirty(CustomerState& state);
   void Schedule(CustomerState& state);
-  void Evaluate(CustomerState& state, Micros now);
+  // Reads the customer at `now` after an event named `event_name` ("" after
+  // timers), feeding drift monitoring and online learning.
+  void Evaluate(CustomerState& state, Micros now, std::string_view event_name);
+  // The customer's earliest timer: signals, or a learning moment's horizon.
+  Micros DueOf(const CustomerState& state) const;
   void RunReadyTasks();
 
   struct TimerEntry {
@@ -168,6 +177,7 @@ class Partition {
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   Micros clock_ = kNoTimer;  // the latest event time this partition has seen
   Reading reading_;
+  OnlineLearning learning_;
   std::vector<ModelDriftCounts> drift_;
   uint64_t scores_seen_ = 0;
 

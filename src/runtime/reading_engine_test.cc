@@ -152,6 +152,55 @@ TEST_F(ReadingEngineTest, AMergeCarriesAnonymousSignalsAndPendingTimers) {
   EXPECT_EQ(merged["pending_timers"][0]["signal"], "cart_abandoned");
 }
 
+TEST_F(ReadingEngineTest, LearningModelsUpdateOnlineFromLabelsAndKeepWhatTheyLearnt) {
+  policy_ = std::make_shared<Policy>(LoadPolicyText(R"(version: learn-test
+outcomes:
+  contact_opened: {event: "Support Ticket Opened"}
+models:
+  churn:
+    features: [counts.contact_opened.7d]
+    weights: {bias: 0, counts.contact_opened.7d: 0}
+    learn: {label: "Subscription Cancelled", horizon: 1d}
+)", "learn.yaml").value());
+  Open();
+  auto model = [&](const std::string& id, const std::string& at) {
+    return Inspect(id, at)["models"][0];
+  };
+  Ingest(Track("userId", "probe", "Session Started", "2026-11-01T08:00:00Z", "p-s"));
+  const std::string policy_version = model("probe", "2026-11-01T08:00:00Z")["version"];
+  // Customers who come in with a ticket cancel within the day; customers who
+  // come in for a session never do. Each customer's first reading is the
+  // moment the model learns from.
+  std::string events;
+  for (int c = 0; c < 200; ++c) {
+    const std::string id = "c" + std::to_string(c);
+    const std::string day = c < 100 ? "2026-11-02" : "2026-11-03";
+    if (c % 2 == 0) {
+      events += Track("userId", id, "Support Ticket Opened", day + "T08:00:00Z", id + "-t");
+      events += Track("userId", id, "Subscription Cancelled", day + "T10:00:00Z", id + "-x");
+    } else {
+      events += Track("userId", id, "Session Started", day + "T08:00:00Z", id + "-s");
+    }
+  }
+  Ingest(events);
+  // The horizon of the quiet customers' moments passes: those are negatives.
+  ASSERT_TRUE(engine_->AdvanceClock(*ParseTimestamp("2026-11-06T00:00:00Z")).ok());
+  EXPECT_NE(model("c0", "2026-11-06T00:00:00Z")["version"], policy_version);
+  ASSERT_TRUE(engine_->Flush().ok());
+
+  // Tickets now push churn up: the learnt weight is positive, the policy's was 0.
+  auto push = [&](const nlohmann::json& m) { return m["top_features"][0]["contribution"].get<double>(); };
+  Ingest(Track("userId", "fresh", "Support Ticket Opened", "2026-11-06T09:00:00Z", "f-t"));
+  const nlohmann::json fresh = model("fresh", "2026-11-06T09:00:00Z");
+  EXPECT_GT(push(fresh), 0.1);
+  const std::string version = fresh["version"];
+  EXPECT_EQ(version.substr(0, 3), "lr-");
+
+  Open();  // what was learnt survives a restart
+  EXPECT_EQ(model("fresh", "2026-11-06T09:00:00Z")["version"], version);
+  EXPECT_NEAR(push(model("fresh", "2026-11-06T09:00:00Z")), push(fresh), 1e-12);
+}
+
 TEST_F(ReadingEngineTest, InspectingAnUnknownCustomerIsNotFound) {
   Open();
   auto json = engine_->InspectJson("nobody", std::nullopt);

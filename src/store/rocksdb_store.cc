@@ -45,6 +45,9 @@ std::string HistoryPrefix(std::string_view canonical) {
   return k;
 }
 std::string PartitionKey(int partition) { return absl::StrCat("p/", partition); }
+std::string LearnerKey(int partition, std::string_view model) {
+  return absl::StrCat("learner/", partition, "/", std::string(model));
+}
 std::string CustomerKey(std::string_view canonical) { return absl::StrCat("c/", std::string(canonical)); }
 
 absl::Status ToStatus(const rocksdb::Status& s, std::string_view what) {
@@ -280,6 +283,9 @@ class RocksDbStore final : public StateStore {
           wb.Put(handles_[kTimers], canonical, SeqKey(static_cast<uint64_t>(due)));
         }
       }
+      for (const auto& [model, state] : c.learners) {
+        wb.Put(handles_[kDefault], LearnerKey(c.partition, model), state);
+      }
       wb.Put(handles_[kState], PartitionKey(c.partition), SeqKey(c.applied_seq));
     }
     // Not synced: state is derived from the synced event log and rebuilt from
@@ -292,6 +298,18 @@ class RocksDbStore final : public StateStore {
     if (s.IsNotFound()) return false;
     UPFRONT_RETURN_IF_ERROR(ToStatus(s, "reading customer state"));
     return true;
+  }
+
+  absl::Status ScanLearners(
+      int partition,
+      const std::function<void(std::string_view, std::string_view)>& visit) override {
+    const std::string prefix = LearnerKey(partition, "");
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kDefault]));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      visit(key.substr(prefix.size()), std::string_view(it->value().data(), it->value().size()));
+    }
+    return ToStatus(it->status(), "reading learner state");
   }
 
   uint64_t AppliedSeq(int partition) const override {

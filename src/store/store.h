@@ -61,6 +61,8 @@ struct Checkpoint {
   // timer (kNoTimer: none), so timers fire after a restart without loading
   // every customer.
   std::vector<std::pair<std::string_view, Micros>> timers;
+  // State of the partition's online learners: model name -> state.
+  std::vector<std::pair<std::string, std::string>> learners;
 };
 
 struct StoreOptions {
@@ -101,6 +103,9 @@ class StateStore {
   // False when the customer has no stored state.
   virtual absl::StatusOr<bool> ReadState(std::string_view canonical, std::string* state) = 0;
   virtual uint64_t AppliedSeq(int partition) const = 0;
+  // The learner states a partition last checkpointed, by model name.
+  virtual absl::Status ScanLearners(
+      int partition, const std::function<void(std::string_view model, std::string_view state)>& visit) = 0;
 
   // The partition count fixed when the data directory was created; `wanted`
   // is used (and stored) only the first time.
