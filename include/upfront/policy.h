@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,12 +93,77 @@ struct SegmentSpec {
 };
 inline constexpr std::string_view kDefaultSegment = "default";
 
-// What this module reads of an intervention so far: its condition and its
-// threshold per segment. The decide module reads the rest.
+// `channels.<name>`: where a step is delivered and what it needs.
+struct ChannelSpec {
+  std::string name;
+  bool needs_presence = false;      // in-flow: only while the customer is in a session
+  bool quiet_hours_exempt = false;  // a tip inside the page is not an interruption
+  std::string consent_trait;        // the trait that states consent ("" = none needed)
+  std::string webhook;              // delivered through this webhook (email, SMS, push)
+  std::string queue;                // delivered by a human from this queue
+};
+
+// `moderation:`: how often and when the customer may be contacted.
+struct ModerationSpec {
+  bool has_quiet_hours = false;
+  int quiet_start_minute = 0;  // minutes after local midnight
+  int quiet_end_minute = 0;
+  int max_per_day = 0;   // 0 = no cap
+  int max_per_week = 0;  // 0 = no cap
+  bool rolling_windows = false;  // `window: rolling`: 24h / 7d instead of local calendar day / week
+  Micros cooldown = 0;           // after any proactive contact
+  Micros dismiss_cooldown = 0;   // after a dismissal
+  int suppress_after = 0;        // dismissals (0 = never suppress)
+  Micros suppress_for = 0;
+  bool pause_on_incident = false;
+  Micros presence_window = 30 * kMicrosPerMinute;  // a session is activity within this
+};
+
+// A template's text with its {{variables}} split out, checked at load.
+struct TemplateText {
+  std::string source;
+  struct Part {
+    bool variable = false;
+    std::string text;  // literal text, or the variable path ("last.properties.field")
+  };
+  std::vector<Part> parts;
+};
+
+// `templates.<name>`: the response library. Locale and tone variants replace
+// the base texts they set.
+struct TemplateSpec {
+  struct Texts {
+    std::optional<TemplateText> text, subject, why, confirm;
+  };
+  std::string name;
+  Texts base;
+  std::map<std::string, Texts, std::less<>> locales;  // "es", "es-ES"
+  std::map<std::string, Texts, std::less<>> tones;    // "friendly", "neutral"
+};
+
+enum class LowConfidence : uint8_t { kAskConfirm, kReview, kSkip };
+
+struct LadderStep {
+  std::string channel;
+  std::string template_name;
+  Micros after = 0;  // since the previous step (0 for the first)
+};
+
+// `interventions.<name>`.
 struct InterventionSpec {
   std::string name;
   Expression when;
   std::map<std::string, double, std::less<>> threshold;  // segment -> value; "default" always present when set
+  double min_confidence = 0;
+  LowConfidence low_confidence = LowConfidence::kSkip;
+  std::string goal;  // event name that ends the ladder
+  double priority = 1;  // the lever
+  double value = 1;
+  Micros cooldown = 0;
+  bool sensitive = false;
+  std::string benefit;
+  std::map<std::string, std::string, std::less<>> tone;  // segment -> tone
+  std::vector<LadderStep> ladder;
 };
 
 struct Policy {
@@ -119,7 +185,13 @@ struct Policy {
   std::vector<ValuePath> paths;
   std::vector<ModelSpec> models;  // in dependency-free order: features never read models
   std::vector<SegmentSpec> segments;
+  std::vector<ChannelSpec> channels;
+  ModerationSpec moderation;
+  std::vector<TemplateSpec> templates;
   std::vector<InterventionSpec> interventions;
+
+  const ChannelSpec* FindChannel(std::string_view name) const;
+  const TemplateSpec* FindTemplate(std::string_view name) const;
 
   const OutcomeRule* FindOutcome(OutcomeRole role) const;
 };

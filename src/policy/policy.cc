@@ -23,6 +23,20 @@ std::string_view OutcomeRoleName(OutcomeRole role) {
   return policy_internal::kOutcomeRoleNames[index];
 }
 
+const ChannelSpec* Policy::FindChannel(std::string_view name) const {
+  for (const ChannelSpec& channel : channels) {
+    if (channel.name == name) return &channel;
+  }
+  return nullptr;
+}
+
+const TemplateSpec* Policy::FindTemplate(std::string_view name) const {
+  for (const TemplateSpec& t : templates) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
 const OutcomeRule* Policy::FindOutcome(OutcomeRole role) const {
   for (const OutcomeRule& rule : outcomes) {
     if (rule.role == role) return &rule;

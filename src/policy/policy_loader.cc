@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "src/event/field_catalog.h"
+#include "src/policy/action_sections.h"
 #include "src/policy/outcome_roles.h"
 #include "src/policy/reading_sections.h"
 #include "src/signals/compiled_signals.h"
@@ -59,7 +60,7 @@ constexpr std::string_view kEventsKeys[] = {
 // Sections accepted now whose content later work validates. Listing them here
 // keeps the "must be a map" check in one place.
 constexpr std::string_view kNotYetValidatedMapSections[] = {
-    "webhooks", "moderation", "templates", "experiments", "targets", "retention",
+    "webhooks", "experiments", "targets", "retention",
 };
 
 // const char* rather than std::string_view: this absl build's StrCat does not
@@ -168,7 +169,6 @@ class PolicyParser {
     // against the fields events keep.
     if (const YamlField* events = find_section("events")) ParseEvents(*events);
     if (const YamlField* outcomes = find_section("outcomes")) ParseOutcomes(*outcomes);
-    if (const YamlField* channels = find_section("channels")) ParseChannels(*channels);
     // Each reads what the ones before it define: conditions name signals,
     // models and segments; nothing may read a sensitive trait.
     policy_internal::ReadingSections reading(policy_, errors_, keep_lists_valid_);
@@ -178,6 +178,14 @@ class PolicyParser {
     if (const YamlField* signals = find_section("signals")) reading.ParseSignals(*signals);
     if (const YamlField* models = find_section("models")) reading.ParseModels(*models);
     if (const YamlField* segments = find_section("segments")) reading.ParseSegments(*segments);
+    policy_internal::ActionSections actions(policy_, errors_, keep_lists_valid_);
+    if (const YamlField* channels = find_section("channels")) {
+      actions.ParseChannels(*channels, [this](const std::string& channel, const YamlField& consent) {
+        return ReadChannelConsent(channel, consent);
+      });
+    }
+    if (const YamlField* moderation = find_section("moderation")) actions.ParseModeration(*moderation);
+    if (const YamlField* templates = find_section("templates")) actions.ParseTemplates(*templates);
     if (const YamlField* interventions = find_section("interventions")) {
       reading.ParseInterventions(*interventions);
     }
@@ -287,30 +295,18 @@ class PolicyParser {
     }
   }
 
-  void ParseChannels(const YamlField& section) {
-    if (!ExpectMap(section, errors_, /*allow_empty=*/true)) return;
-    for (const MapEntry& channel : MapEntries(section, errors_)) {
-      // Only `consent` is read for now; the rest of a channel is validated by
-      // the decide module's work.
-      if (!channel.value.node.IsMap()) continue;
-      for (const MapEntry& field : MapEntries(channel.value, errors_)) {
-        if (field.name == "consent") ReadChannelConsent(channel.name, field.value);
-      }
-    }
-  }
-
-  void ReadChannelConsent(const std::string& channel, const YamlField& field) {
+  bool ReadChannelConsent(const std::string& channel, const YamlField& field) {
     std::optional<std::string> path = ReadString(field, errors_);
-    if (!path) return;
+    if (!path) return false;
     std::optional<EventFieldPath> parsed = ParseEventFieldPath(*path);
     if (!parsed || !parsed->is_trait) {
       errors_->Add(field.mark, field.key,
                    absl::StrCat("'", *path,
                                 "' is not a trait; consent is a customer trait, written "
                                 "traits.<name>"));
-      return;
+      return false;
     }
-    if (!CheckKeptFieldPath(field, *path)) return;
+    if (!CheckKeptFieldPath(field, *path)) return false;
     auto [it, inserted] = policy_->consent_traits.emplace(parsed->kept_name, channel);
     if (!inserted) {
       // consent_traits maps each trait to one channel; sharing a trait would
@@ -318,7 +314,9 @@ class PolicyParser {
       errors_->Add(field.mark, field.key,
                    absl::StrCat(*path, " is already the consent of channel '", it->second,
                                 "'; give each channel its own consent trait"));
+      return false;
     }
+    return true;
   }
 
   // The loader's own checks should leave nothing for CompiledSignals to

@@ -564,15 +564,79 @@ void ReadingSections::ParseInterventions(const YamlField& section) {
     InterventionSpec intervention;
     intervention.name = entry.name;
     std::optional<YamlField> when;
+    bool valid = true;
+    const auto take = [&valid](auto optional, auto* target) {
+      valid = valid && optional.has_value();
+      if (optional) *target = *optional;
+    };
     for (const MapEntry& field : MapEntries(entry.value, errors_)) {
-      if (field.name == "when") when = field.value;
-      if (field.name == "threshold") ParseThreshold(field.value, &intervention);
+      const YamlField& value = field.value;
+      if (field.name == "when") {
+        when = value;
+      } else if (field.name == "threshold") {
+        ParseThreshold(value, &intervention);
+      } else if (field.name == "min_confidence") {
+        take(ReadNumber(value, errors_, 0, 1), &intervention.min_confidence);
+      } else if (field.name == "low_confidence") {
+        std::optional<std::string> choice = ReadString(value, errors_);
+        if (choice == "ask_confirm") {
+          intervention.low_confidence = LowConfidence::kAskConfirm;
+        } else if (choice == "review") {
+          intervention.low_confidence = LowConfidence::kReview;
+        } else if (choice == "skip") {
+          intervention.low_confidence = LowConfidence::kSkip;
+        } else {
+          if (choice) {
+            errors_->Add(value.mark, value.key,
+                         fmt::format("'{}' is not a choice; write ask_confirm, review or skip",
+                                     *choice));
+          }
+          valid = false;
+        }
+      } else if (field.name == "goal") {
+        take(ReadString(value, errors_), &intervention.goal);
+      } else if (field.name == "priority") {
+        take(ReadNumber(value, errors_, 0, 1e6), &intervention.priority);
+      } else if (field.name == "value") {
+        take(ReadNumber(value, errors_, 0, 1e12), &intervention.value);
+      } else if (field.name == "cooldown") {
+        take(ReadPositiveDuration(value, errors_), &intervention.cooldown);
+      } else if (field.name == "sensitive") {
+        bool sensitive = false;
+        if (value.node.IsScalar() && YAML::convert<bool>::decode(value.node, sensitive)) {
+          intervention.sensitive = sensitive;
+        } else {
+          errors_->Add(value.mark, value.key, "must be true or false");
+          valid = false;
+        }
+      } else if (field.name == "benefit") {
+        take(ReadString(value, errors_), &intervention.benefit);
+      } else if (field.name == "description") {
+        ReadString(value, errors_);
+      } else if (field.name == "tone") {
+        ParseTone(value, &intervention);
+      } else if (field.name == "ladder") {
+        valid = ParseLadder(value, &intervention) && valid;
+      } else {
+        static constexpr std::string_view kKeys[] = {
+            "when",    "threshold", "min_confidence", "low_confidence", "goal",   "priority",
+            "value",   "cooldown",  "sensitive",      "benefit",        "ladder", "tone",
+            "description"};
+        ReportUnknownKey(field, kKeys, errors_);
+        valid = false;
+      }
     }
     if (!when) {
       errors_->Add(entry.value.mark, entry.value.key,
                    "needs 'when', the condition for acting, e.g. "
                    "when: 'signals.checkout_friction.score >= threshold'");
       continue;
+    }
+    if (intervention.ladder.empty() && valid) {
+      errors_->Add(entry.value.mark, entry.value.key,
+                   "needs 'ladder', the steps to take, e.g. "
+                   "ladder: [{channel: in_app, template: my_tip}]");
+      valid = false;
     }
     std::optional<Expression> condition = CompileCondition(*when, Context::kCondition);
     if (!condition) continue;
@@ -587,7 +651,86 @@ void ReadingSections::ParseInterventions(const YamlField& section) {
       continue;
     }
     intervention.when = *std::move(condition);
-    policy_->interventions.push_back(std::move(intervention));
+    if (valid) policy_->interventions.push_back(std::move(intervention));
+  }
+}
+
+bool ReadingSections::ParseLadder(const YamlField& field, InterventionSpec* intervention) {
+  if (!ExpectList(field, errors_)) return false;
+  bool valid = true;
+  std::vector<YamlField> items = ListItems(field);
+  for (size_t i = 0; i < items.size(); ++i) {
+    YamlField& item = items[i];
+    item.key = fmt::format("{}[{}]", field.key, i);
+    if (!ExpectMap(item, errors_)) {
+      valid = false;
+      continue;
+    }
+    LadderStep step;
+    bool has_after = false;
+    for (const MapEntry& key : MapEntries(item, errors_)) {
+      if (key.name == "channel") {
+        std::optional<std::string> channel = ReadString(key.value, errors_);
+        if (channel && policy_->FindChannel(*channel) == nullptr) {
+          errors_->Add(key.value.mark, key.value.key,
+                       fmt::format("'{}' is not a channel; the channels are: {}", *channel,
+                                   NamesOf(policy_->channels)));
+          channel.reset();
+        }
+        if (!channel) valid = false;
+        step.channel = channel.value_or("");
+      } else if (key.name == "template") {
+        std::optional<std::string> name = ReadString(key.value, errors_);
+        if (name && policy_->FindTemplate(*name) == nullptr) {
+          errors_->Add(key.value.mark, key.value.key,
+                       fmt::format("'{}' is not a template; the templates are: {}", *name,
+                                   NamesOf(policy_->templates)));
+          name.reset();
+        }
+        if (!name) valid = false;
+        step.template_name = name.value_or("");
+      } else if (key.name == "after") {
+        has_after = true;
+        std::optional<Micros> after = ReadPositiveDuration(key.value, errors_);
+        if (!after) valid = false;
+        step.after = after.value_or(0);
+        if (i == 0) {
+          errors_->Add(key.value.mark, key.value.key,
+                       "the first step goes out when the condition holds; 'after' belongs to "
+                       "later steps");
+          valid = false;
+        }
+      } else {
+        static constexpr std::string_view kKeys[] = {"channel", "template", "after"};
+        ReportUnknownKey(key, kKeys, errors_);
+        valid = false;
+      }
+    }
+    if (step.channel.empty() || step.template_name.empty()) {
+      if (valid) {
+        errors_->Add(item.mark, item.key, "a step needs 'channel' and 'template'");
+      }
+      valid = false;
+    }
+    if (i > 0 && !has_after) {
+      errors_->Add(item.mark, item.key,
+                   "a later step needs 'after', how long the condition must persist first, "
+                   "e.g. after: 1h");
+      valid = false;
+    }
+    intervention->ladder.push_back(std::move(step));
+  }
+  return valid;
+}
+
+void ReadingSections::ParseTone(const YamlField& field, InterventionSpec* intervention) {
+  if (field.node.IsScalar()) {
+    if (auto tone = ReadString(field, errors_)) intervention->tone.emplace(kDefaultSegment, *tone);
+    return;
+  }
+  if (!ExpectMap(field, errors_)) return;
+  for (const MapEntry& entry : MapEntries(field, errors_)) {
+    if (auto tone = ReadString(entry.value, errors_)) intervention->tone.emplace(entry.name, *tone);
   }
 }
 

@@ -37,6 +37,8 @@ class ReadingSections {
   void ParseModel(const MapEntry& entry);
   std::optional<Expression> CompileCondition(const YamlField& field, Context context);
   void ParseThreshold(const YamlField& field, InterventionSpec* intervention);
+  bool ParseLadder(const YamlField& field, InterventionSpec* intervention);
+  void ParseTone(const YamlField& field, InterventionSpec* intervention);
 
   // The slot of `path` in policy_->paths, adding it on first use, or an error
   // in the user's words.

@@ -23,6 +23,8 @@ events:
 outcomes:
   contact_opened: {event: "Support Ticket Opened"}
 sensitive_traits: [age]
+channels: {in_app: {}}
+templates: {t: {text: "hi"}}
 )";
 
 std::vector<std::string> Errors(const std::string& sections) {
@@ -110,29 +112,29 @@ TEST(PolicySignals, InputMistakesAreLocatedAndExplained) {
       - {event: "A", confidence: 1.5}
 )"),
               ElementsAre(
-                  "13:22: signals.s.inputs[0]: has both 'event' and 'repeat'; an input is one "
+                  "15:22: signals.s.inputs[0]: has both 'event' and 'repeat'; an input is one "
                   "pattern, so write two inputs",
-                  "14:9: signals.s.inputs[1]: a repeat input needs 'within': the window the "
+                  "16:9: signals.s.inputs[1]: a repeat input needs 'within': the window the "
                   "repeats fall in, e.g. within: 5m",
-                  "14:30: signals.s.inputs[1].count: must be between 2 and 32, found 40",
-                  "15:30: signals.s.inputs[2].where.color: properties.color is not kept; add "
+                  "16:30: signals.s.inputs[1].count: must be between 2 and 32, found 40",
+                  "17:30: signals.s.inputs[2].where.color: properties.color is not kept; add "
                   "'color' to events.keep_properties",
-                  "16:22: signals.s.inputs[3].wieght: unknown key 'wieght'; did you mean "
+                  "18:22: signals.s.inputs[3].wieght: unknown key 'wieght'; did you mean "
                   "'weight'? known keys are event, where, weight, confidence",
-                  "17:9: signals.s.inputs[4]: a abandon input needs 'unless': the event that "
+                  "19:9: signals.s.inputs[4]: a abandon input needs 'unless': the event that "
                   "completes what was started",
-                  "17:32: signals.s.inputs[4].within: '0s' must be longer than zero",
-                  "18:9: signals.s.inputs[5]: 'long' must be longer than 'short'",
-                  "19:42: signals.s.inputs[6].where.email_hash: properties.email_hash is stored "
+                  "19:32: signals.s.inputs[4].within: '0s' must be longer than zero",
+                  "20:9: signals.s.inputs[5]: 'long' must be longer than 'short'",
+                  "21:42: signals.s.inputs[6].where.email_hash: properties.email_hash is stored "
                   "only as a keyed hash, so it can be compared for equality but not with "
                   "patterns or < >",
-                  "20:34: signals.s.inputs[7].confidence: must be between 0 and 1, found 1.5"));
+                  "22:34: signals.s.inputs[7].confidence: must be between 0 and 1, found 1.5"));
 }
 
 TEST(PolicySignals, SignalNeedsHalfLifeAndInputs) {
   EXPECT_THAT(Errors("signals:\n  s: {description: x}\n"),
-              ElementsAre(HasSubstr("10:6: signals.s: needs 'half_life'"),
-                          HasSubstr("10:6: signals.s: needs 'inputs'")));
+              ElementsAre(HasSubstr("12:6: signals.s: needs 'half_life'"),
+                          HasSubstr("12:6: signals.s: needs 'inputs'")));
 }
 
 TEST(PolicyConditions, UnknownNamesAndTypeErrorsPointIntoTheCondition) {
@@ -145,9 +147,10 @@ interventions:
   help:
     when: 'signals.friction.score >= "high"'
     threshold: 0.5
+    ladder: [{channel: in_app, template: t}]
 )"),
-              ElementsAre("13:9: segments.odd: unknown signal 'fricton'; the signals are: friction",
-                          "16:38: interventions.help.when: cannot compare a number with a string"));
+              ElementsAre("15:9: segments.odd: unknown signal 'fricton'; the signals are: friction",
+                          "18:38: interventions.help.when: cannot compare a number with a string"));
 }
 
 TEST(PolicyConditions, SensitiveTraitsCannotDriveAnything) {
@@ -156,13 +159,13 @@ TEST(PolicyConditions, SensitiveTraitsCannotDriveAnything) {
 segments:
   older: 'traits.age > 60'
 interventions:
-  x: {when: 'traits.plan == "pro" || traits.age < 30'}
+  x: {when: 'traits.plan == "pro" || traits.age < 30', ladder: [{channel: in_app, template: t}]}
 )"),
-              ElementsAre("10:18: models.m.features[0]: traits.age is listed in sensitive_traits "
+              ElementsAre("12:18: models.m.features[0]: traits.age is listed in sensitive_traits "
                           "and must never drive a decision",
-                          "12:11: segments.older: traits.age is listed in sensitive_traits and "
+                          "14:11: segments.older: traits.age is listed in sensitive_traits and "
                           "must never drive a decision",
-                          "14:38: interventions.x.when: traits.age is listed in sensitive_traits "
+                          "16:38: interventions.x.when: traits.age is listed in sensitive_traits "
                           "and must never drive a decision"));
 }
 
@@ -173,15 +176,15 @@ segments:
   s: 'signals.f.score > threshold'
   ok: 'signals.f.score > 0.9'
 interventions:
-  a: {when: 'signals.f.score >= threshold'}
-  b: {when: 'signals.f.score >= threshold', threshold: {vip: 0.5, ok: 0.4}}
+  a: {when: 'signals.f.score >= threshold', ladder: [{channel: in_app, template: t}]}
+  b: {when: 'signals.f.score >= threshold', threshold: {vip: 0.5, ok: 0.4}, ladder: [{channel: in_app, template: t}]}
 )"),
-              ElementsAre("12:25: segments.s: 'threshold' is only defined in an intervention's when:",
-                          "15:13: interventions.a.when: reads 'threshold' but the intervention sets "
+              ElementsAre("14:25: segments.s: 'threshold' is only defined in an intervention's when:",
+                          "17:13: interventions.a.when: reads 'threshold' but the intervention sets "
                           "none; add e.g. threshold: {default: 0.6}",
-                          "16:56: interventions.b.threshold: needs a 'default' value for customers "
+                          "18:56: interventions.b.threshold: needs a 'default' value for customers "
                           "in no listed segment",
-                          "16:57: interventions.b.threshold.vip: 'vip' is not a segment; the "
+                          "18:57: interventions.b.threshold.vip: 'vip' is not a segment; the "
                           "segments are default, ok"));
 }
 
@@ -195,9 +198,9 @@ TEST(PolicyConditions, CountsReadOutcomeRolesOrEventsInCountableWindows) {
   EXPECT_EQ(policy.counters[1].event, "Login");
 
   EXPECT_THAT(Errors("segments:\n  a: 'counts.csat.7d > 1'\n  b: 'counts.x.100d > 1'\n"),
-              ElementsAre(HasSubstr("10:7: segments.a: counts.csat counts the outcome role csat, "
+              ElementsAre(HasSubstr("12:7: segments.a: counts.csat counts the outcome role csat, "
                                     "which outcomes: does not map to an event"),
-                          HasSubstr("11:7: segments.b: 'counts.x.100d': ")));
+                          HasSubstr("13:7: segments.b: 'counts.x.100d': ")));
 }
 
 TEST(PolicyModels, WeightsMustMatchFeatures) {
@@ -207,10 +210,10 @@ TEST(PolicyModels, WeightsMustMatchFeatures) {
     weights: {bias: 1, traits.tenure_days: 0.1, traits.plann: 2}
   n: {features: [models.m.score], weights: {}}
 )"),
-              ElementsAre(HasSubstr("12:14: models.m.weights: 'traits.plan' has no weight"),
-                          HasSubstr("12:49: models.m.weights.traits.plann: is not one of the "
+              ElementsAre(HasSubstr("14:14: models.m.weights: 'traits.plan' has no weight"),
+                          HasSubstr("14:49: models.m.weights.traits.plann: is not one of the "
                                     "model's features"),
-                          HasSubstr("13:18: models.n.features[0]: 'models.m.score': a model "
+                          HasSubstr("15:18: models.n.features[0]: 'models.m.score': a model "
                                     "feature cannot read another model")));
 }
 

@@ -111,8 +111,10 @@ models:
     min_coverage: 0.8
 segments:
   long_time: 'traits.tenure_days > 100'
+channels: {in_app: {}}
+templates: {t: {text: "hi"}}
 interventions:
-  x: {when: 'models.m.score >= threshold', threshold: 0.5}
+  x: {when: 'models.m.score >= threshold', threshold: 0.5, ladder: [{channel: in_app, template: t}]}
 )");
   Profile profile;  // no traits at all
   CustomerSignals signals(&reader_->signals());
