@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -40,6 +41,11 @@ struct EngineOptions {
   const Clock* clock = nullptr;  // SystemClock() when null
   ArrivalClock arrival = ArrivalClock::kWall;
   bool sync = true;  // fsync the log before acknowledging; false only for tests/benchmarks
+  // Told every decision point (docs/decisions.md) as one JSON object, from
+  // the partition threads: it must be thread-safe and quick. After a crash,
+  // decisions of events replayed from the log are told again, with the same
+  // decision_id.
+  std::function<void(std::string_view decision_json)> on_decision;
 };
 
 enum class IngestFormat { kAuto, kJsonLines, kJson };

@@ -41,24 +41,30 @@ void EncodeCustomerState(const ProfileRules& rules, const OnlineLearning& learni
                          const CustomerState& state, std::string* out) {
   AppendSection(out, [&](std::string* o) { EncodeProfile(rules, state.profile, o); });
   AppendSection(out, [&](std::string* o) { state.signals.Encode(o); });
-  if (learning.active()) learning.EncodePending(state.labels, out);
+  AppendSection(out, [&](std::string* o) {
+    if (learning.active()) learning.EncodePending(state.labels, o);
+  });
+  state.decisions.Encode(out);
 }
 
 absl::Status DecodeCustomerState(const ProfileRules& rules, const OnlineLearning& learning,
                                  std::string_view data, CustomerState* state) {
-  std::string_view profile, signals;
-  if (!TakeSection(&data, &profile) || !TakeSection(&data, &signals)) {
+  std::string_view profile, signals, labels;
+  if (!TakeSection(&data, &profile) || !TakeSection(&data, &signals) ||
+      !TakeSection(&data, &labels)) {
     return absl::DataLossError("customer state is truncated");
   }
   UPFRONT_RETURN_IF_ERROR(DecodeProfile(rules, profile, &state->profile));
   UPFRONT_RETURN_IF_ERROR(state->signals.Decode(signals));
-  return learning.active() ? learning.DecodePending(data, &state->labels) : absl::OkStatus();
+  if (learning.active()) UPFRONT_RETURN_IF_ERROR(learning.DecodePending(labels, &state->labels));
+  return state->decisions.Decode(data);
 }
 
 }  // namespace
 
 Partition::Partition(int index, StateStore* store, const ProfileRules* rules,
-                     const PolicyReader* reader, uint64_t applied_at_open)
+                     const PolicyReader* reader, uint64_t applied_at_open,
+                     DecisionListener on_decision)
     : index_(index),
       store_(store),
       rules_(rules),
@@ -69,6 +75,8 @@ Partition::Partition(int index, StateStore* store, const ProfileRules* rules,
       checkpointed_seq_(applied_at_open),
       reading_(*reader),
       learning_(*reader),
+      decider_(*reader, *rules),
+      on_decision_(std::move(on_decision)),
       drift_(reader->policy().models.size()) {}
 
 Partition::~Partition() { Stop(); }
@@ -216,12 +224,16 @@ void Partition::Handle(Message& m) {
       const Event& event = m.event_ref ? *m.event_ref : m.event;
       const std::string& canonical = m.canonical_ref ? *m.canonical_ref : m.canonical;
       if (m.seq > applied_at_open_) {  // otherwise already in the stored state
+        // Time moves to this event: what was due before it happens first.
+        if (event.timestamp > clock_ && clock_ != kNoTimer) FireTimers(event.timestamp - 1);
         CustomerState& s = FindOrCreate(canonical);
         ApplyEvent(*rules_, event, &s.profile);
         s.signals.OnEvent(event);
+        decider_.Observe(event, &s.decisions);
         MarkDirty(s);
-        Schedule(s);
         Evaluate(s, event.timestamp, event.name);
+        Decide(s, &event, event.timestamp);
+        Schedule(s);
         if (event.timestamp > clock_) {
           clock_ = event.timestamp;
           FireTimers(clock_);
@@ -318,11 +330,21 @@ void Partition::MarkDirty(CustomerState& state) {
 }
 
 Micros Partition::DueOf(const CustomerState& state) const {
-  const Micros signals = state.signals.NextDue();
-  const Micros labels = learning_.NextDue(state.labels);
-  if (signals == kNever) return labels;
-  if (labels == kNever) return signals;
-  return std::min(signals, labels);
+  Micros due = kNoTimer;
+  for (Micros t : {state.signals.NextDue(), learning_.NextDue(state.labels),
+                   decider_.NextDue(state.decisions)}) {
+    if (t != kNoTimer && (due == kNoTimer || t < due)) due = t;
+  }
+  return due;
+}
+
+void Partition::Decide(CustomerState& state, const Event* trigger, Micros now) {
+  if (reader_->policy().interventions.empty()) return;
+  DecisionInput input{&state.profile, &state.signals, &reading_, trigger, now};
+  if (!decider_.Decide(input, &state.decisions, &decision_)) return;
+  if (!on_decision_) return;
+  decision_json_ = DecisionToJson(decision_).dump();
+  on_decision_(decision_json_);
 }
 
 void Partition::Schedule(CustomerState& state) {
@@ -364,9 +386,12 @@ void Partition::FireTimers(Micros now) {
     if (state == nullptr) continue;
     const Micros due = DueOf(*state);
     if (due == kNoTimer || due > now) continue;  // an older entry; the newer one is queued
+    // At the timer's own time, not the clock's: what happens then does not
+    // depend on when the next event happened to arrive.
     state->scheduled_due = kNoTimer;
-    state->signals.AdvanceTo(now);
-    Evaluate(*state, now, "");
+    state->signals.AdvanceTo(due);
+    Evaluate(*state, due, "");
+    Decide(*state, nullptr, due);
     MarkDirty(*state);
     Schedule(*state);
   }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "src/common/string_map.h"
+#include "src/decide/decider.h"
 #include "src/models/drift.h"
 #include "src/profile/profile.h"
 #include "src/reading/online_learning.h"
@@ -46,6 +47,7 @@ struct CustomerState {
   Profile profile;
   CustomerSignals signals;
   PendingLabels labels;  // moments waiting for a learning model's label
+  DecisionState decisions;
   bool dirty = false;
   // The due time this customer was last entered with in the timer heap.
   Micros scheduled_due = kNoTimer;
@@ -66,8 +68,9 @@ class Partition {
  public:
   // Events with seq <= applied_at_open are already in the stored state and
   // are skipped when the log is replayed.
+  using DecisionListener = std::function<void(std::string_view decision_json)>;
   Partition(int index, StateStore* store, const ProfileRules* rules, const PolicyReader* reader,
-            uint64_t applied_at_open);
+            uint64_t applied_at_open, DecisionListener on_decision = {});
   ~Partition();
 
   void Start();
@@ -143,6 +146,8 @@ class Partition {
   // Reads the customer at `now` after an event named `event_name` ("" after
   // timers), feeding drift monitoring and online learning.
   void Evaluate(CustomerState& state, Micros now, std::string_view event_name);
+  // Decides for the customer at `now` (after Evaluate) and tells the listener.
+  void Decide(CustomerState& state, const Event* trigger, Micros now);
   // The customer's earliest timer: signals, or a learning moment's horizon.
   Micros DueOf(const CustomerState& state) const;
   void RunReadyTasks();
@@ -178,6 +183,10 @@ class Partition {
   Micros clock_ = kNoTimer;  // the latest event time this partition has seen
   Reading reading_;
   OnlineLearning learning_;
+  Decider decider_;
+  DecisionListener on_decision_;
+  Decision decision_;
+  std::string decision_json_;
   std::vector<ModelDriftCounts> drift_;
   uint64_t scores_seen_ = 0;
 

@@ -1,0 +1,395 @@
+#include "src/decide/decider.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "src/common/hash.h"
+
+namespace upfront {
+namespace {
+
+constexpr std::string_view kProactivePurpose = "proactive_support";
+
+bool IsPresenceEvent(const Event& event) {
+  if (event.type == EventType::kPage || event.type == EventType::kScreen) return true;
+  const std::string_view c = event.channel;
+  return c == "browser" || c == "web" || c == "mobile" || c == "app";
+}
+
+bool Contains(const std::vector<std::string>& items, std::string_view item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+// The intervention the customer's last contact came from, for feedback
+// events that do not say which one they are about.
+int LastContacted(const DecisionState& state) {
+  return state.contacts.empty() ? -1 : state.contacts.back().intervention;
+}
+
+}  // namespace
+
+Decider::Decider(const PolicyReader& reader, const ProfileRules& rules)
+    : reader_(&reader),
+      policy_(&reader.policy()),
+      rules_(&rules),
+      clock_(reader.policy().default_timezone) {
+  for (const InterventionSpec& spec : policy_->interventions) {
+    Compiled c;
+    for (int slot : spec.when.slots()) {
+      const ValuePath& path = policy_->paths[slot];
+      if (path.kind == ValuePath::Kind::kSignalScore || path.kind == ValuePath::Kind::kModelScore) {
+        c.score_slots.push_back(slot);
+      }
+      // A condition on a signal or model is only as sure as its evidence.
+      if (path.kind == ValuePath::Kind::kSignalScore ||
+          path.kind == ValuePath::Kind::kSignalConfidence) {
+        const int signal = reader.signals().SignalIndex(path.name);
+        if (std::find(c.signals.begin(), c.signals.end(), signal) == c.signals.end()) {
+          c.signals.push_back(signal);
+        }
+      }
+      if (path.kind == ValuePath::Kind::kModelScore ||
+          path.kind == ValuePath::Kind::kModelConfidence) {
+        for (size_t m = 0; m < policy_->models.size(); ++m) {
+          if (policy_->models[m].name == path.name &&
+              std::find(c.models.begin(), c.models.end(), m) == c.models.end()) {
+            c.models.push_back(static_cast<int>(m));
+          }
+        }
+      }
+    }
+    compiled_.push_back(std::move(c));
+  }
+}
+
+void Decider::Observe(const Event& event, DecisionState* state) const {
+  if (!event.timezone.empty()) state->timezone = event.timezone;
+  if (!event.locale.empty()) state->locale = event.locale;
+  if (IsPresenceEvent(event) && event.timestamp > state->last_presence) {
+    state->last_presence = event.timestamp;
+  }
+  const Micros t = event.timestamp;
+  if (const std::vector<OutcomeRole>* roles = rules_->RolesFor(event.name)) {
+    const ModerationSpec& m = policy_->moderation;
+    for (OutcomeRole role : *roles) {
+      const int last = LastContacted(*state);
+      switch (role) {
+        case OutcomeRole::kIncidentOpened: state->incident_open = true; break;
+        case OutcomeRole::kIncidentResolved: state->incident_open = false; break;
+        case OutcomeRole::kAccepted:
+          if (last >= 0) state->intervention(last).stopped = true;
+          break;
+        case OutcomeRole::kDismissed:
+          if (last >= 0) {
+            InterventionState& s = state->intervention(last);
+            ++s.dismissals;
+            s.last_dismissed = t;
+            s.stopped = true;
+            if (m.suppress_after > 0 && s.dismissals >= static_cast<uint32_t>(m.suppress_after)) {
+              s.suppressed_until = t + m.suppress_for;
+            }
+          }
+          break;
+        case OutcomeRole::kSnoozed:
+          if (last >= 0) state->intervention(last).snoozed_until = t + kMicrosPerDay;
+          break;
+        case OutcomeRole::kOptOut: state->preferences.opted_out = true; break;
+        default: break;
+      }
+    }
+  }
+  for (size_t i = 0; i < policy_->interventions.size(); ++i) {
+    if (policy_->interventions[i].goal != event.name) continue;
+    InterventionState& s = state->intervention(i);
+    if (s.step >= 0) s.stopped = true;
+  }
+}
+
+bool Decider::HasConsent(const Profile& profile, const DecisionState& state,
+                         const ChannelSpec& channel, Micros now) const {
+  for (const PurposeConsent& purpose : state.preferences.purposes) {
+    if (purpose.purpose != kProactivePurpose) continue;
+    if (purpose.state != PurposeConsent::State::kGranted) return false;
+    if (purpose.expires != kNotSet && purpose.expires <= now) return false;  // lapsed
+  }
+  if (channel.consent_trait.empty()) return true;
+  if (Contains(state.preferences.channel_opt_ins, channel.name)) return true;
+  for (const ChannelConsent& consent : profile.consent) {
+    if (consent.channel == channel.name) return consent.state == ChannelConsent::State::kGranted;
+  }
+  return false;  // a channel that needs consent has none until the customer gives it
+}
+
+bool Decider::OptedOut(const Profile& profile, const DecisionState& state,
+                       const ChannelSpec& channel) const {
+  if (state.preferences.opted_out || Contains(state.preferences.channel_opt_outs, channel.name)) {
+    return true;
+  }
+  for (const ChannelConsent& consent : profile.consent) {
+    if (consent.channel == channel.name) return consent.state == ChannelConsent::State::kDenied;
+  }
+  return false;
+}
+
+std::vector<std::string> Decider::Guardrails(const DecisionInput& in, const DecisionState& state,
+                                             int i, int step, double confidence,
+                                             Micros* retry_at) {
+  const InterventionSpec& spec = policy_->interventions[i];
+  const ModerationSpec& m = policy_->moderation;
+  const ChannelSpec& channel = *policy_->FindChannel(spec.ladder[step].channel);
+  const InterventionState& s =
+      static_cast<size_t>(i) < state.interventions.size() ? state.interventions[i] : InterventionState{};
+  const Micros now = in.now;
+  std::vector<std::string> reasons;
+  if (in.event != nullptr && in.event->late) reasons.push_back("late_event");
+  if (s.declined) reasons.push_back("declined");
+  if (OptedOut(*in.profile, state, channel)) {
+    reasons.push_back("channel_opt_out");
+  } else if (!HasConsent(*in.profile, state, channel, now)) {
+    reasons.push_back("no_consent");
+  }
+  if (s.snoozed_until > now || state.preferences.snoozed_until > now) reasons.push_back("snoozed");
+  if (m.pause_on_incident && state.incident_open) reasons.push_back("incident_pause");
+  if (s.suppressed_until > now ||
+      (m.dismiss_cooldown > 0 && s.last_dismissed != kNotSet && s.last_dismissed + m.dismiss_cooldown > now)) {
+    reasons.push_back("dismiss_backoff");
+  }
+  if (step == 0 && spec.cooldown > 0 && s.last_contact != kNotSet && s.last_contact + spec.cooldown > now) {
+    reasons.push_back("intervention_cooldown");
+  }
+  // The global cooldown spaces out different help; a ladder's own next step
+  // is paced by its `after` instead.
+  if (m.cooldown > 0) {
+    for (auto it = state.contacts.rbegin(); it != state.contacts.rend(); ++it) {
+      if (it->at + m.cooldown <= now) break;
+      if (step > 0 && it->intervention == i) continue;
+      reasons.push_back("cooldown");
+      break;
+    }
+  }
+  const LocalClock::Local local = clock_.At(state.timezone, now);
+  const bool own_quiet = state.preferences.has_quiet_hours;
+  const bool has_quiet = own_quiet || m.has_quiet_hours;
+  const int quiet_start = own_quiet ? state.preferences.quiet_start_minute : m.quiet_start_minute;
+  const int quiet_end = own_quiet ? state.preferences.quiet_end_minute : m.quiet_end_minute;
+  if (has_quiet && !channel.quiet_hours_exempt &&
+      InQuietHours(local.minute_of_day, quiet_start, quiet_end)) {
+    reasons.push_back("quiet_hours");
+    *retry_at = clock_.NextMinuteOfDay(state.timezone, now, quiet_end);
+  }
+  if (m.max_per_day > 0 || m.max_per_week > 0) {
+    int today = 0, this_week = 0;
+    for (const Contact& c : state.contacts) {
+      if (m.rolling_windows) {
+        today += c.at > now - kMicrosPerDay;
+        this_week += c.at > now - 7 * kMicrosPerDay;
+      } else {
+        const LocalClock::Local then = clock_.At(state.timezone, c.at);
+        today += then.day == local.day;
+        this_week += then.week == local.week;
+      }
+    }
+    if (m.max_per_day > 0 && today >= m.max_per_day) reasons.push_back("daily_cap");
+    if (m.max_per_week > 0 && this_week >= m.max_per_week) reasons.push_back("weekly_cap");
+  }
+  if (channel.needs_presence &&
+      (state.last_presence == kNotSet || now - state.last_presence > m.presence_window)) {
+    reasons.push_back("no_presence");
+  }
+  if (confidence < spec.min_confidence && spec.low_confidence == LowConfidence::kSkip) {
+    reasons.push_back("low_confidence");
+  }
+  return reasons;
+}
+
+double Decider::Propensity(const Reading& reading, int i) const {
+  double best = 0;
+  for (int slot : compiled_[i].score_slots) {
+    const ExprValue v = reading.Get(slot);
+    if (v.kind == ExprValue::Kind::kNumber) best = std::max(best, v.number);
+  }
+  return compiled_[i].score_slots.empty() ? 1.0 : best;
+}
+
+double Decider::Confidence(const DecisionInput& in, int i) const {
+  double lowest = 1;
+  for (int signal : compiled_[i].signals) {
+    lowest = std::min(lowest, in.signals->Confidence(signal, in.now));
+  }
+  for (int model : compiled_[i].models) {
+    const ModelReading& m = in.reading->model(model);
+    lowest = std::min(lowest, m.available ? m.confidence : 0.0);
+  }
+  return lowest;
+}
+
+bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* out) {
+  const Reading& reading = *in.reading;
+  state->last_decided = std::max(state->last_decided, in.now);
+  const std::string_view segment = reading.segment_name();
+  std::vector<Candidate> candidates;
+  std::vector<Decision::Blocked> blocked;
+  std::vector<int> missing;
+  bool any_holds = false;
+  for (size_t idx = 0; idx < policy_->interventions.size(); ++idx) {
+    const int i = static_cast<int>(idx);
+    const InterventionSpec& spec = policy_->interventions[idx];
+    if (!spec.threshold.empty()) {
+      auto it = spec.threshold.find(segment);
+      if (it == spec.threshold.end()) it = spec.threshold.find(kDefaultSegment);
+      in.reading->SetThreshold(it->second);
+    }
+    const size_t missing_before = missing.size();
+    const bool holds = spec.when.Evaluate(reading, &missing);
+    InterventionState& s = state->intervention(idx);
+    if (!holds) {
+      // The episode is over: the next time the condition holds starts a new
+      // one at the first step. Missing inputs matter only where they decided.
+      missing.resize(missing_before);
+      s.step = -1;
+      s.stopped = false;
+      s.in_review = false;
+      s.retry_at = kNotSet;
+      continue;
+    }
+    any_holds = true;
+    int step = -1;
+    const char* waiting = nullptr;
+    if (s.stopped) {
+      waiting = "goal_met";
+    } else if (s.in_review) {
+      waiting = "duplicate";  // the step waits for an agent
+    } else if (s.step < 0) {
+      step = 0;
+    } else if (static_cast<size_t>(s.step + 1) < spec.ladder.size() &&
+               in.now >= s.step_at + spec.ladder[s.step + 1].after) {
+      step = s.step + 1;
+    } else {
+      waiting = "duplicate";  // this step is out; the next is not due (or there is none)
+    }
+    if (step < 0) {
+      blocked.push_back({spec.name, waiting, 0});
+      continue;
+    }
+    const double confidence = Confidence(in, i);
+    Micros retry_at = 0;
+    std::vector<std::string> reasons = Guardrails(in, *state, i, step, confidence, &retry_at);
+    if (!reasons.empty()) {
+      // Held only by quiet hours: look again when they end, and go then if
+      // it is still warranted.
+      const bool deferred = reasons.size() == 1 && reasons[0] == "quiet_hours";
+      s.retry_at = deferred ? retry_at : kNotSet;
+      blocked.push_back({spec.name, reasons[0], deferred ? retry_at : 0});
+      continue;
+    }
+    s.retry_at = kNotSet;
+    Candidate c;
+    c.intervention = i;
+    c.step = step;
+    c.confidence = confidence;
+    const ChannelSpec& channel = *policy_->FindChannel(spec.ladder[step].channel);
+    // Context: help in the page the customer is on is worth more than the
+    // same help later; the channel the customer prefers, a little more.
+    double context = 1.0;
+    if (channel.needs_presence) context *= 1.25;
+    if (state->preferences.preferred_channel == channel.name) context *= 1.1;
+    c.priority = Propensity(reading, i) * spec.value * context * spec.priority;
+    if (spec.sensitive) {
+      c.action = "review";
+    } else if (confidence < spec.min_confidence) {
+      c.action = spec.low_confidence == LowConfidence::kReview ? "review" : "ask_confirm";
+    } else {
+      c.action = "deliver";
+    }
+    candidates.push_back(std::move(c));
+  }
+  if (!any_holds) return false;
+
+  // Arbitration: the highest priority wins; ties go to the intervention
+  // listed first in the policy, so the outcome never depends on order of
+  // evaluation or on floating-point noise between runs.
+  const Candidate* winner = nullptr;
+  for (const Candidate& c : candidates) {
+    if (winner == nullptr || c.priority > winner->priority) winner = &c;
+  }
+  for (const Candidate& c : candidates) {
+    if (&c != winner) {
+      blocked.push_back({policy_->interventions[c.intervention].name, "lost_arbitration", 0});
+    }
+  }
+
+  *out = Decision();
+  out->customer = in.profile->id;
+  out->at = in.now;
+  if (in.event != nullptr) {
+    out->trigger_message_id = in.event->message_id;
+  } else {
+    out->trigger_timer = "scheduled";
+  }
+  out->segment = std::string(segment);
+  out->policy_version = policy_->version;
+  out->policy_hash = policy_->content_hash;
+  out->blocked = std::move(blocked);
+  for (int slot : missing) out->missing.push_back(policy_->paths[slot].text);
+  for (size_t k = 0; k < reader_->signals().signal_count(); ++k) {
+    const int signal = static_cast<int>(k);
+    out->signals.push_back({reader_->signals().signal(signal).name,
+                            in.signals->Score(signal, in.now),
+                            in.signals->Confidence(signal, in.now)});
+  }
+  for (size_t m = 0; m < policy_->models.size(); ++m) {
+    const ModelReading& model = reading.model(static_cast<int>(m));
+    out->models.push_back({policy_->models[m].name, std::string(model.version), model.score,
+                           model.confidence, model.available});
+  }
+  out->id = fmt::format("{:016x}", Hash64(fmt::format("{}|{}|{}|{}", out->customer, in.now,
+                                                      out->trigger_message_id, state->decisions)));
+  ++state->decisions;
+  if (winner == nullptr) return true;
+
+  const InterventionSpec& spec = policy_->interventions[winner->intervention];
+  InterventionState& s = state->intervention(static_cast<size_t>(winner->intervention));
+  out->action = winner->action;
+  out->intervention = spec.name;
+  out->step = winner->step;
+  out->channel = spec.ladder[winner->step].channel;
+  out->template_name = spec.ladder[winner->step].template_name;
+  out->confidence = winner->confidence;
+  out->priority = winner->priority;
+  Render(in, *state, winner->intervention, winner->step, winner->action == "ask_confirm", out);
+  s.step = winner->step;
+  s.step_at = in.now;
+  if (winner->action == "review") {
+    s.in_review = true;  // an agent's approval delivers it (and counts as the contact)
+  } else {
+    s.last_contact = in.now;
+    state->contacts.push_back({in.now, static_cast<uint16_t>(winner->intervention), out->channel});
+  }
+  // Caps look back a calendar week at most.
+  while (!state->contacts.empty() && state->contacts.front().at < in.now - kContactMemory) {
+    state->contacts.erase(state->contacts.begin());
+  }
+  return true;
+}
+
+Micros Decider::NextDue(const DecisionState& state) const {
+  Micros due = kNotSet;
+  // A step that came due and was held stays held until an event or a
+  // deferral says otherwise; it is not looked at again and again.
+  const auto consider = [&](Micros t) {
+    if (t != kNotSet && t > state.last_decided && (due == kNotSet || t < due)) due = t;
+  };
+  for (size_t i = 0; i < state.interventions.size() && i < policy_->interventions.size(); ++i) {
+    const InterventionState& s = state.interventions[i];
+    const InterventionSpec& spec = policy_->interventions[i];
+    consider(s.retry_at);
+    if (s.step >= 0 && !s.stopped && !s.in_review &&
+        static_cast<size_t>(s.step + 1) < spec.ladder.size()) {
+      consider(s.step_at + spec.ladder[s.step + 1].after);
+    }
+  }
+  return due;
+}
+
+}  // namespace upfront

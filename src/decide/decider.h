@@ -1,0 +1,89 @@
+// The decide step (DESIGN.md §5): for a customer, on each event or timer,
+// which interventions' conditions hold, which guardrails block them, which
+// one wins, what it says and why, and what the customer's ladders do next.
+//
+//   Decider decider(reader, rules);                       // per partition
+//   decider.Observe(event, profile, &state);              // every event: feedback, presence, goals
+//   Decision d;
+//   if (decider.Decide({&profile, &signals, &reading, &event, now}, &state, &d)) emit(d);
+//   Micros wake = decider.NextDue(state);                 // ladder steps, deferred steps
+//
+// Decisions are a pure function of the policy, the customer's state and the
+// event time: no clock, no randomness. Not thread-safe (one per partition).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "src/decide/decision.h"
+#include "src/decide/decision_state.h"
+#include "src/decide/local_time.h"
+#include "src/profile/profile.h"
+#include "src/reading/reader.h"
+#include "src/signals/customer_signals.h"
+#include "upfront/event.h"
+#include "upfront/policy.h"
+
+namespace upfront {
+
+struct DecisionInput {
+  const Profile* profile = nullptr;
+  const CustomerSignals* signals = nullptr;
+  Reading* reading = nullptr;     // read at `now`; the threshold slot is set here
+  const Event* event = nullptr;   // the trigger; nullptr for a timer
+  Micros now = 0;
+};
+
+class Decider {
+ public:
+  Decider(const PolicyReader& reader, const ProfileRules& rules);
+
+  // Folds what an event says into the decision state: timezone and locale,
+  // presence, incidents, feedback on the last contact (accepted, dismissed,
+  // snoozed, opt-out) and goals met. Call for every event, before Decide.
+  void Observe(const Event& event, DecisionState* state) const;
+
+  // Decides at `in.now`. Returns false (and leaves `out` alone) when no
+  // intervention's condition holds; otherwise fills `out` and updates the
+  // state as the decision says (a step taken, a step deferred).
+  bool Decide(const DecisionInput& in, DecisionState* state, Decision* out);
+
+  // When the customer's decisions next need a look without an event: a
+  // ladder's next step, or a step deferred past quiet hours. kNotSet if never.
+  Micros NextDue(const DecisionState& state) const;
+
+ private:
+  struct Compiled {
+    std::vector<int> score_slots;       // signal/model scores `when` reads: the propensity
+    std::vector<int> signals;  // signals and models `when` reads: the least sure of them
+    std::vector<int> models;   // is the decision's confidence
+  };
+  struct Candidate {
+    int intervention = -1;
+    int step = 0;
+    double confidence = 1;
+    double priority = 0;
+    std::string action;
+  };
+
+  // Every reason guardrails give to hold step `step` of intervention `i` now,
+  // most fundamental first; the time a quiet-hours hold lifts in `*retry_at`.
+  std::vector<std::string> Guardrails(const DecisionInput& in, const DecisionState& state, int i,
+                                      int step, double confidence, Micros* retry_at);
+  bool HasConsent(const Profile& profile, const DecisionState& state, const ChannelSpec& channel,
+                  Micros now) const;
+  bool OptedOut(const Profile& profile, const DecisionState& state,
+                const ChannelSpec& channel) const;
+  double Propensity(const Reading& reading, int i) const;
+  double Confidence(const DecisionInput& in, int i) const;
+  void Render(const DecisionInput& in, const DecisionState& state, int i, int step,
+              bool confirm, Decision* out) const;
+
+  const PolicyReader* reader_;
+  const Policy* policy_;
+  const ProfileRules* rules_;
+  std::vector<Compiled> compiled_;
+  LocalClock clock_;
+};
+
+}  // namespace upfront

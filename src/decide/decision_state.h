@@ -1,0 +1,88 @@
+// What the decide step remembers about one customer: each intervention's
+// ladder, the contacts made (for caps and cooldowns), feedback (dismissals,
+// snoozes, declines), preferences and consent, the open incident, and when
+// they were last present. Persisted with the customer's state.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "upfront/status.h"
+#include "upfront/time.h"
+
+namespace upfront {
+
+inline constexpr Micros kNotSet = std::numeric_limits<Micros>::min();
+
+struct InterventionState {
+  int step = -1;               // the last step taken in the current episode; -1: none
+  Micros step_at = kNotSet;    // when it was taken
+  Micros last_contact = kNotSet;  // the last delivery of any step (intervention cooldown)
+  bool stopped = false;        // goal met or accepted: no more steps this episode
+  bool in_review = false;      // the last step waits for an agent
+  Micros retry_at = kNotSet;   // a held step is looked at again then (quiet hours end, cooldown end)
+  uint32_t dismissals = 0;
+  Micros last_dismissed = kNotSet;
+  Micros suppressed_until = kNotSet;
+  Micros snoozed_until = kNotSet;
+  bool declined = false;       // the customer turned this help off
+  bool operator==(const InterventionState&) const = default;
+};
+
+struct Contact {
+  Micros at = 0;
+  uint16_t intervention = 0;
+  std::string channel;
+  bool operator==(const Contact&) const = default;
+};
+
+// Consent for a purpose ("proactive_support"), as the customer gave it.
+struct PurposeConsent {
+  enum class State : uint8_t { kGranted, kDenied, kRevoked };
+  std::string purpose;
+  State state = State::kGranted;
+  Micros since = kNotSet;
+  Micros expires = kNotSet;  // kNotSet: does not lapse
+  bool operator==(const PurposeConsent&) const = default;
+};
+
+struct Preferences {
+  std::vector<std::string> channel_opt_outs;
+  std::vector<std::string> channel_opt_ins;  // explicit, beyond consent traits
+  std::string preferred_channel;
+  Micros snoozed_until = kNotSet;  // all proactive help
+  bool opted_out = false;          // no proactive help at all
+  bool has_quiet_hours = false;    // the customer's own quiet hours, replacing the policy's
+  int quiet_start_minute = 0;
+  int quiet_end_minute = 0;
+  std::vector<PurposeConsent> purposes;
+  bool operator==(const Preferences&) const = default;
+};
+
+struct DecisionState {
+  std::vector<InterventionState> interventions;  // by policy index (grown on demand)
+  std::vector<Contact> contacts;                 // the last 8 days, oldest first
+  Preferences preferences;
+  std::string timezone;  // the latest context.timezone the customer's events carried
+  std::string locale;
+  Micros last_presence = kNotSet;  // the latest page/screen view or browser/app event
+  bool incident_open = false;
+  uint64_t decisions = 0;  // decision points so far (part of decision ids)
+  Micros last_decided = kNotSet;  // timers due at or before this have been looked at
+
+  InterventionState& intervention(size_t i) {
+    if (interventions.size() <= i) interventions.resize(i + 1);
+    return interventions[i];
+  }
+  bool operator==(const DecisionState&) const = default;
+
+  void Encode(std::string* out) const;
+  absl::Status Decode(std::string_view in);
+};
+
+inline constexpr Micros kContactMemory = 8 * kMicrosPerDay;
+
+}  // namespace upfront
