@@ -28,4 +28,12 @@ struct TrainCommand {
 // `upfront train`: builds a gradient-boosted model from the stored event log.
 int RunTrain(const TrainCommand& command, const Policy& policy);
 
+struct ReplayCommand {
+  std::string events;
+  std::string out;
+  std::string until;
+};
+// `upfront replay`: decisions for an event file, deterministically.
+int RunReplay(const ReplayCommand& command, const Policy& policy);
+
 }  // namespace upfront

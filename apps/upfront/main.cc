@@ -293,7 +293,28 @@ int main(int argc, char** argv) {
                 "Rows whose horizon reaches past the end of the log are left out (unknown).\n"
                 "Reports AUC and a calibration table on the held-out rows.");
 
+  ReplayCommand replay_command;
+  CLI::App* replay = app.add_subcommand(
+      "replay", "Run events through the engine in memory and write every decision as JSON lines");
+  replay->add_option("--policy", policy_path, "Policy file")->required()->check(CLI::ExistingFile);
+  replay->add_option("--events", replay_command.events, "Segment messages, one per line (.jsonl)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  replay->add_option("--out", replay_command.out, "Decisions file (JSON lines); - or none for stdout");
+  replay->add_option("--until", replay_command.until,
+                     "At the end, let event time run to this ISO-8601 time so timers due by then fire");
+  replay->footer("The file's order is the arrival order; each customer's state advances in event\n"
+                 "time; events later than allowed_lateness are late; timers fire as event time\n"
+                 "advances. One line per decision point where some intervention's condition held.\n"
+                 "Same input, same output, byte for byte. Exit status: 0 ok, 1 some events\n"
+                 "rejected (listed on stderr), 2 failure.");
+
   CLI11_PARSE(app, argc, argv);
+  if (*replay) {
+    auto policy = LoadPolicyFile(policy_path);
+    if (!policy.ok()) return Fail(policy.status());
+    return RunReplay(replay_command, *policy);
+  }
   if (*inspect || *train) {
     const std::string& dir = *inspect ? data_dir : train_command.data_dir;
     auto policy = LoadPolicyFor(policy_path, dir);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "src/common/hash.h"
 
@@ -23,6 +24,24 @@ bool Contains(const std::vector<std::string>& items, std::string_view item) {
 
 // The intervention the customer's last contact came from, for feedback
 // events that do not say which one they are about.
+}  // namespace
+
+std::string RenderField(const FieldValue& v) {
+  switch (v.kind) {
+    case FieldValue::Kind::kString:
+    case FieldValue::Kind::kJson: return v.text;
+    case FieldValue::Kind::kBool: return v.boolean ? "true" : "false";
+    case FieldValue::Kind::kNumber:
+      return v.number == std::floor(v.number) && std::abs(v.number) < 1e15
+                 ? fmt::format("{}", static_cast<int64_t>(v.number))
+                 : fmt::format("{:.2f}", v.number);
+    case FieldValue::Kind::kNull: return "";
+  }
+  return "";
+}
+
+namespace {
+
 int LastContacted(const DecisionState& state) {
   return state.contacts.empty() ? -1 : state.contacts.back().intervention;
 }
@@ -70,6 +89,16 @@ void Decider::Observe(const Event& event, DecisionState* state) const {
     state->last_presence = event.timestamp;
   }
   const Micros t = event.timestamp;
+  const FieldCatalog& catalog = reader_->catalog();
+  for (const FieldValue& field : event.properties) {
+    if (catalog.PropertyHashed(field.key) || event.late) continue;
+    auto it = std::lower_bound(state->last_properties.begin(), state->last_properties.end(),
+                               field.key, [](const auto& p, uint16_t key) { return p.first < key; });
+    if (it == state->last_properties.end() || it->first != field.key) {
+      it = state->last_properties.insert(it, {field.key, std::string()});
+    }
+    it->second = RenderField(field);
+  }
   if (const std::vector<OutcomeRole>* roles = rules_->RolesFor(event.name)) {
     const ModerationSpec& m = policy_->moderation;
     for (OutcomeRole role : *roles) {

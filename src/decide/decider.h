@@ -26,6 +26,9 @@
 
 namespace upfront {
 
+// A property or trait value as a message shows it ("3", "2.50", "card").
+std::string RenderField(const FieldValue& value);
+
 struct DecisionInput {
   const Profile* profile = nullptr;
   const CustomerSignals* signals = nullptr;

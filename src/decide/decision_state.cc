@@ -1,5 +1,7 @@
 #include "src/decide/decision_state.h"
 
+#include <algorithm>
+
 #include "src/common/binary_codec.h"
 
 namespace upfront {
@@ -64,6 +66,11 @@ void DecisionState::Encode(std::string* out) const {
   e.PutString(timezone);
   e.PutString(locale);
   e.PutSigned(last_presence);
+  e.PutVarint(last_properties.size());
+  for (const auto& [id, value] : last_properties) {
+    e.PutVarint(id);
+    e.PutString(value);
+  }
   e.PutBool(incident_open);
   e.PutVarint(decisions);
   e.PutSigned(last_decided);
@@ -120,11 +127,77 @@ absl::Status DecisionState::Decode(std::string_view in) {
   timezone = std::string(d.GetString());
   locale = std::string(d.GetString());
   last_presence = d.GetSigned();
+  const uint64_t properties = d.GetVarint();
+  if (!d.ok() || properties > 4096) return absl::DataLossError("decision state is corrupt");
+  last_properties.resize(properties);
+  for (auto& [id, value] : last_properties) {
+    id = static_cast<uint16_t>(d.GetVarint());
+    value = std::string(d.GetString());
+  }
   incident_open = d.GetBool();
   decisions = d.GetVarint();
   last_decided = d.GetSigned();
   if (!d.ok()) return absl::DataLossError("decision state is truncated");
   return absl::OkStatus();
+}
+
+void DecisionState::Absorb(const DecisionState& other) {
+  const auto latest = [](Micros a, Micros b) { return std::max(a, b); };
+  for (size_t i = 0; i < other.interventions.size(); ++i) {
+    const InterventionState& theirs = other.interventions[i];
+    InterventionState& ours = intervention(i);
+    if (ours.step < 0 && theirs.step >= 0) {
+      ours.step = theirs.step;
+      ours.step_at = theirs.step_at;
+      ours.stopped = theirs.stopped;
+      ours.in_review = theirs.in_review;
+      ours.retry_at = theirs.retry_at;
+    }
+    ours.last_contact = latest(ours.last_contact, theirs.last_contact);
+    ours.dismissals += theirs.dismissals;
+    ours.last_dismissed = latest(ours.last_dismissed, theirs.last_dismissed);
+    ours.suppressed_until = latest(ours.suppressed_until, theirs.suppressed_until);
+    ours.snoozed_until = latest(ours.snoozed_until, theirs.snoozed_until);
+    ours.declined = ours.declined || theirs.declined;
+  }
+  contacts.insert(contacts.end(), other.contacts.begin(), other.contacts.end());
+  std::stable_sort(contacts.begin(), contacts.end(),
+                   [](const Contact& a, const Contact& b) { return a.at < b.at; });
+  Preferences& p = preferences;
+  const Preferences& q = other.preferences;
+  for (const std::string& c : q.channel_opt_outs) {
+    if (std::find(p.channel_opt_outs.begin(), p.channel_opt_outs.end(), c) == p.channel_opt_outs.end()) {
+      p.channel_opt_outs.push_back(c);
+    }
+  }
+  p.opted_out = p.opted_out || q.opted_out;
+  p.snoozed_until = latest(p.snoozed_until, q.snoozed_until);
+  if (p.preferred_channel.empty()) p.preferred_channel = q.preferred_channel;
+  if (!p.has_quiet_hours && q.has_quiet_hours) {
+    p.has_quiet_hours = true;
+    p.quiet_start_minute = q.quiet_start_minute;
+    p.quiet_end_minute = q.quiet_end_minute;
+  }
+  for (const PurposeConsent& theirs : q.purposes) {
+    auto it = std::find_if(p.purposes.begin(), p.purposes.end(),
+                           [&](const PurposeConsent& c) { return c.purpose == theirs.purpose; });
+    if (it == p.purposes.end()) {
+      p.purposes.push_back(theirs);
+    } else if (theirs.state != PurposeConsent::State::kGranted) {
+      *it = theirs;  // a refusal on either side stands
+    }
+  }
+  if (timezone.empty()) timezone = other.timezone;
+  if (locale.empty()) locale = other.locale;
+  last_presence = latest(last_presence, other.last_presence);
+  for (const auto& [id, value] : other.last_properties) {
+    auto it = std::lower_bound(last_properties.begin(), last_properties.end(), id,
+                               [](const auto& p, uint16_t key) { return p.first < key; });
+    if (it == last_properties.end() || it->first != id) last_properties.insert(it, {id, value});
+  }
+  incident_open = incident_open || other.incident_open;
+  decisions += other.decisions;
+  last_decided = latest(last_decided, other.last_decided);
 }
 
 }  // namespace upfront

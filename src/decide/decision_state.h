@@ -69,6 +69,9 @@ struct DecisionState {
   std::string timezone;  // the latest context.timezone the customer's events carried
   std::string locale;
   Micros last_presence = kNotSet;  // the latest page/screen view or browser/app event
+  // The latest value each kept property had in the customer's events, for
+  // {{last.properties.X}} (by catalog id, ascending; hashed ones never).
+  std::vector<std::pair<uint16_t, std::string>> last_properties;
   bool incident_open = false;
   uint64_t decisions = 0;  // decision points so far (part of decision ids)
   Micros last_decided = kNotSet;  // timers due at or before this have been looked at
@@ -81,6 +84,12 @@ struct DecisionState {
 
   void Encode(std::string* out) const;
   absl::Status Decode(std::string_view in);
+
+  // Folds in the state of another profile of the same person (an identity
+  // merge): contacts and feedback add up, the stricter preference wins, and a
+  // ladder already under way on either side carries on (so the same help is
+  // not given twice).
+  void Absorb(const DecisionState& other);
 };
 
 inline constexpr Micros kContactMemory = 8 * kMicrosPerDay;

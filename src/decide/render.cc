@@ -21,20 +21,6 @@ std::string HumanDuration(Micros d) {
   return plural(d / kMicrosPerDay, "day");
 }
 
-std::string FieldText(const FieldValue& v) {
-  switch (v.kind) {
-    case FieldValue::Kind::kString:
-    case FieldValue::Kind::kJson: return v.text;
-    case FieldValue::Kind::kBool: return v.boolean ? "true" : "false";
-    case FieldValue::Kind::kNumber:
-      return v.number == std::floor(v.number) && std::abs(v.number) < 1e15
-                 ? fmt::format("{}", static_cast<int64_t>(v.number))
-                 : fmt::format("{:.2f}", v.number);
-    case FieldValue::Kind::kNull: return "";
-  }
-  return "";
-}
-
 // The texts of a template for this customer: a locale variant (exact, then
 // the language alone), then the segment's tone, then the base, per field.
 const TemplateText* Pick(const TemplateSpec& spec, std::string_view locale, std::string_view tone,
@@ -73,10 +59,13 @@ void Decider::Render(const DecisionInput& in, const DecisionState& state, int i,
     if (path == "customer.id") return in.profile->id;
     if (path == "last.event") return in.event ? in.event->name : "";
     if (path.starts_with("last.properties.")) {
-      if (in.event == nullptr) return "";
+      // The latest value the customer's events gave, so a timer's message
+      // (or an event without it) still says which order or field.
       const int id = catalog.PropertyId(std::string_view(path).substr(16));
-      const FieldValue* v = id < 0 ? nullptr : in.event->properties.Find(static_cast<uint16_t>(id));
-      return v ? FieldText(*v) : "";
+      for (const auto& [key, value] : state.last_properties) {
+        if (key == id) return value;
+      }
+      return "";
     }
     if (path.starts_with("traits.")) {
       const int id = catalog.TraitId(std::string_view(path).substr(7));
@@ -84,7 +73,7 @@ void Decider::Render(const DecisionInput& in, const DecisionState& state, int i,
           !in.profile->has_trait[id]) {
         return "";
       }
-      return FieldText(in.profile->traits[id]);
+      return RenderField(in.profile->traits[id]);
     }
     const size_t first_dot = path.find('.');
     const size_t second_dot = path.find('.', first_dot + 1);

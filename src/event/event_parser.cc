@@ -294,7 +294,12 @@ bool EventParser::ParseImpl(std::string_view raw, const ParseDefaults& defaults,
       return Fail(error, "context", "must be a JSON object, not " + std::string(TypeWord(context.type())));
     }
     if (context.type() == element_type::OBJECT) {
+      // Segment's libraries say where they run by what context they send:
+      // analytics.js a page and userAgent, mobile SDKs an app and device.
+      std::string_view implied_channel;
       for (auto [key, value] : AsObject(context)) {
+        if (key == "page" || key == "userAgent") implied_channel = "browser";
+        if (implied_channel.empty() && (key == "app" || key == "device")) implied_channel = "mobile";
         if (key == "timezone") {
           if (!ReadString(value, "context.timezone", &out->timezone, error)) return false;
         } else if (key == "locale") {
@@ -315,6 +320,7 @@ bool EventParser::ParseImpl(std::string_view raw, const ParseDefaults& defaults,
           }
         }
       }
+      if (out->channel.empty()) out->channel.assign(implied_channel);
     }
   }
   if (out->timezone.empty()) out->timezone.assign(defaults.timezone);

@@ -273,6 +273,7 @@ void Partition::Handle(Message& m) {
         MergeProfiles(*rules_, std::move(m.absorbed->profile), &s.profile);
         s.signals.Absorb(m.absorbed->signals);
         if (s.labels.moments.empty()) s.labels = std::move(m.absorbed->labels);
+        s.decisions.Absorb(m.absorbed->decisions);
         Schedule(s);
       }
       m.absorbed.reset();
