@@ -11,6 +11,8 @@ namespace upfront {
 namespace {
 
 constexpr std::string_view kProactivePurpose = "proactive_support";
+// A snooze from a feedback event that does not say until when.
+constexpr Micros kSnooze = kMicrosPerDay;
 
 bool IsPresenceEvent(const Event& event) {
   if (event.type == EventType::kPage || event.type == EventType::kScreen) return true;
@@ -110,18 +112,27 @@ void Decider::Observe(const Event& event, DecisionState* state) const {
           if (last >= 0) state->intervention(last).stopped = true;
           break;
         case OutcomeRole::kDismissed:
+          // Not now: the ladder ends here (no email after a dismissed tip), and
+          // the help may be offered afresh once the back-off has passed.
           if (last >= 0) {
             InterventionState& s = state->intervention(last);
             ++s.dismissals;
             s.last_dismissed = t;
-            s.stopped = true;
+            s.step = -1;
+            s.retry_at = kNotSet;
             if (m.suppress_after > 0 && s.dismissals >= static_cast<uint32_t>(m.suppress_after)) {
               s.suppressed_until = t + m.suppress_for;
             }
           }
           break;
         case OutcomeRole::kSnoozed:
-          if (last >= 0) state->intervention(last).snoozed_until = t + kMicrosPerDay;
+          // Later, please: offered again from the first step once the snooze ends.
+          if (last >= 0) {
+            InterventionState& s = state->intervention(last);
+            s.snoozed_until = t + kSnooze;
+            s.step = -1;
+            s.retry_at = kNotSet;
+          }
           break;
         case OutcomeRole::kOptOut: state->preferences.opted_out = true; break;
         default: break;

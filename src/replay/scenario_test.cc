@@ -1,0 +1,289 @@
+// Table-driven guardrail scenarios: short event sequences, replayed through
+// the real engine, each showing a guardrail hold a step and then let it go.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "src/common/time_format.h"
+#include "src/replay/replay.h"
+
+namespace upfront {
+namespace {
+
+constexpr char kPolicy[] = R"(version: scenarios
+default_timezone: UTC
+events:
+  keep_properties: [path]
+  keep_traits: [email_opt_in]
+  allowed_lateness: 10m
+outcomes:
+  accepted: {event: "Nudge Accepted"}
+  dismissed: {event: "Nudge Dismissed"}
+  snoozed: {event: "Nudge Snoozed"}
+  incident_opened: {event: "Incident Opened"}
+  incident_resolved: {event: "Incident Resolved"}
+  opt_out: {event: "Proactive Opted Out"}
+signals:
+  stuck: {half_life: 1d, inputs: [{event: "Stuck"}]}
+  late: {half_life: 1d, inputs: [{event: "Order Late"}]}
+  bill: {half_life: 1d, inputs: [{event: "Bill Shock"}]}
+  lost: {half_life: 1d, inputs: [{event: "Lost In Page"}]}
+  unsure: {half_life: 1d, inputs: [{event: "Maybe Stuck", weight: 5, confidence: 0.2}]}
+channels:
+  in_flow: {needs_presence: true, quiet_hours_exempt: true}
+  in_app: {}
+  email: {consent: traits.email_opt_in}
+moderation:
+  quiet_hours: {start: "21:00", end: "08:00"}
+  max_per_day: 2
+  max_per_week: 3
+  cooldown: 1h
+  after_dismiss: {cooldown: 1d, suppress_after: 2, suppress_for: 30d}
+  pause_on_incident: true
+templates:
+  tip: {text: "Need a hand?", why: "We saw {{evidence.stuck.count}} problems."}
+  mail: {subject: "Still stuck?", text: "Here is a guide."}
+  note: {text: "A note.", confirm: "Is something wrong?"}
+interventions:
+  help:
+    when: 'signals.stuck.score >= 0.5'
+    goal: "Order Completed"
+    value: 10
+    cooldown: 2h
+    ladder:
+      - {channel: in_app, template: tip}
+      - {channel: email, template: mail, after: 1h}
+  heads_up:
+    when: 'signals.late.score >= 0.5'
+    value: 5
+    ladder: [{channel: in_app, template: note}]
+  bill:
+    when: 'signals.bill.score >= 0.5'
+    value: 1
+    ladder: [{channel: email, template: note}]
+  guide:
+    when: 'signals.lost.score >= 0.5'
+    ladder: [{channel: in_flow, template: note}]
+  check_in:
+    when: 'signals.unsure.score >= 0.5'
+    min_confidence: 0.5
+    low_confidence: ask_confirm
+    ladder: [{channel: in_app, template: note}]
+)";
+
+struct Step {
+  std::string customer;
+  std::string event;  // "identify:<traits json>", "page", or a track event name
+  std::string at;     // UTC
+  std::string timezone = "UTC";
+};
+
+std::string Line(const Step& s, int n) {
+  nlohmann::json e = {{"userId", s.customer},
+                      {"timestamp", s.at},
+                      {"messageId", "m" + std::to_string(n)},
+                      {"context", {{"timezone", s.timezone}}}};
+  if (s.event.starts_with("identify:")) {
+    e["type"] = "identify";
+    e["traits"] = nlohmann::json::parse(s.event.substr(9));
+  } else if (s.event == "page") {
+    e["type"] = "page";
+  } else {
+    e["type"] = "track";
+    e["event"] = s.event;
+  }
+  return e.dump() + "\n";
+}
+
+std::vector<nlohmann::json> Replayed(const std::vector<Step>& steps, const std::string& until = "",
+                                const std::string& policy_text = kPolicy) {
+  std::string events;
+  for (size_t i = 0; i < steps.size(); ++i) events += Line(steps[i], static_cast<int>(i));
+  auto policy = LoadPolicyText(policy_text, "scenarios.yaml");
+  EXPECT_TRUE(policy.ok()) << policy.status().message();
+  std::istringstream in(events);
+  std::vector<nlohmann::json> decisions;
+  ReplayStats stats;
+  ReplayOptions options;
+  if (!until.empty()) options.until = ParseTimestamp(until);
+  absl::Status s = Replay(std::make_shared<Policy>(*policy), in, "scenario.jsonl", options,
+                          [&](std::string_view json) { decisions.push_back(nlohmann::json::parse(json)); },
+                          &stats);
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(stats.rejected, 0u) << (stats.errors.empty() ? "" : stats.errors[0]);
+  return decisions;
+}
+
+// "deliver help/0" or "none help:quiet_hours" — what a decision did, in brief.
+std::string Brief(const nlohmann::json& d) {
+  if (d["action"] != "none") {
+    return d["action"].get<std::string>() + " " + d["intervention"].get<std::string>() + "/" +
+           std::to_string(d["step"].get<int>());
+  }
+  std::string out = "none";
+  for (const auto& b : d["blocked"]) {
+    out += " " + b["intervention"].get<std::string>() + ":" + b["reason"].get<std::string>();
+  }
+  return out;
+}
+
+// Every decision for `customer` as "at brief", in order.
+std::vector<std::string> Briefs(const std::vector<nlohmann::json>& decisions,
+                                const std::string& customer) {
+  std::vector<std::string> out;
+  for (const auto& d : decisions) {
+    if (d["customer"] == customer) {
+      out.push_back(d["at"].get<std::string>().substr(0, 16) + " " + Brief(d));
+    }
+  }
+  return out;
+}
+
+using ::testing::ElementsAre;
+
+TEST(Guardrails, QuietHoursAreTheCustomersOwnAndADeferredStepGoesOutWhenTheyEnd) {
+  // 13:00 UTC is 22:00 in Tokyo (quiet) and 14:00 in Madrid.
+  auto d = Replayed({{"tokyo", "Stuck", "2026-11-25T13:00:00Z", "Asia/Tokyo"},
+                {"madrid", "Stuck", "2026-11-25T13:00:00Z", "Europe/Madrid"}},
+               "2026-11-25T23:30:00Z");
+  // (Its email step an hour later needs consent Madrid never gave.)
+  EXPECT_THAT(Briefs(d, "madrid"), ElementsAre("2026-11-25T13:00 deliver help/0",
+                                               "2026-11-25T14:00 none help:no_consent"));
+  // Held, then delivered at 08:00 Tokyo (23:00 UTC) by the deferral's timer.
+  EXPECT_THAT(Briefs(d, "tokyo"), ElementsAre("2026-11-25T13:00 none help:quiet_hours",
+                                              "2026-11-25T23:00 deliver help/0"));
+  EXPECT_EQ(d[0]["blocked"][0]["retry_at"], "2026-11-25T23:00:00.000Z");
+}
+
+TEST(Guardrails, AThirdProactiveContactInADayIsHeldUntilTheNextLocalDay) {
+  auto d = Replayed({{"c", "Stuck", "2026-11-25T09:00:00Z"},
+                {"c", "Order Late", "2026-11-25T10:30:00Z"},
+                {"c", "identify:{\"email_opt_in\": true}", "2026-11-25T11:59:00Z"},
+                {"c", "Bill Shock", "2026-11-25T12:00:00Z"},
+                {"c", "Bill Shock", "2026-11-26T09:00:00Z"}});
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-25T09:00 deliver help/0",
+                                          "2026-11-25T10:00 none help:no_consent",  // the email step
+                                          "2026-11-25T10:30 deliver heads_up/0",
+                                          "2026-11-25T11:59 none help:daily_cap heads_up:duplicate",
+                                          "2026-11-25T12:00 none help:daily_cap heads_up:duplicate bill:daily_cap",
+                                          "2026-11-26T09:00 deliver bill/0"));
+}
+
+TEST(Guardrails, AnOpenIncidentPausesTheLadderAndResolutionResumesAtTheNextStep) {
+  auto d = Replayed({{"c", "identify:{\"email_opt_in\": true}", "2026-11-25T09:00:00Z"},
+                {"c", "Stuck", "2026-11-25T10:00:00Z"},
+                {"c", "Incident Opened", "2026-11-25T10:30:00Z"},
+                {"c", "Incident Resolved", "2026-11-25T11:30:00Z"}},
+               "2026-11-25T12:00:00Z");
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-25T10:00 deliver help/0",
+                                          "2026-11-25T10:30 none help:duplicate",
+                                          "2026-11-25T11:00 none help:incident_pause",
+                                          "2026-11-25T11:30 deliver help/1"));
+}
+
+TEST(Guardrails, MeetingTheGoalStopsTheEmailStep) {
+  auto d = Replayed({{"c", "identify:{\"email_opt_in\": true}", "2026-11-25T09:00:00Z"},
+                {"c", "Stuck", "2026-11-25T10:00:00Z"},
+                {"c", "Order Completed", "2026-11-25T10:20:00Z"},
+                {"c", "Stuck", "2026-11-25T10:40:00Z"}},
+               "2026-11-25T13:00:00Z");
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-25T10:00 deliver help/0",
+                                          "2026-11-25T10:20 none help:goal_met",
+                                          "2026-11-25T10:40 none help:goal_met"));
+}
+
+TEST(Guardrails, ADismissalBacksOffForItsCooldownThenLetsGo) {
+  auto d = Replayed({{"c", "Order Late", "2026-11-25T10:00:00Z"},
+                {"c", "Nudge Dismissed", "2026-11-25T10:05:00Z"},
+                // The episode ends as the signal fades; a new one starts the next morning.
+                {"c", "Order Late", "2026-11-26T08:00:00Z"},
+                {"c", "Order Late", "2026-11-26T10:10:00Z"}});
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-25T10:00 deliver heads_up/0",
+                                          "2026-11-25T10:05 none heads_up:dismiss_backoff",
+                                          "2026-11-26T08:00 none heads_up:dismiss_backoff",
+                                          "2026-11-26T10:10 deliver heads_up/0"));
+}
+
+TEST(Guardrails, EmailNeedsConsentWhileInFlowHelpStillGoesOut) {
+  auto d = Replayed({{"c", "page", "2026-11-25T10:00:00Z"},
+                {"c", "Bill Shock", "2026-11-25T10:01:00Z"},
+                {"c", "Lost In Page", "2026-11-25T10:02:00Z"},
+                {"c", "identify:{\"email_opt_in\": true}", "2026-11-25T12:00:00Z"}});
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-25T10:01 none bill:no_consent",
+                                          "2026-11-25T10:02 deliver guide/0",
+                                          "2026-11-25T12:00 deliver bill/0"));
+}
+
+TEST(Guardrails, OptingOutOfAChannelHoldsItsSteps) {
+  auto d = Replayed({{"c", "identify:{\"email_opt_in\": false}", "2026-11-25T09:00:00Z"},
+                {"c", "Bill Shock", "2026-11-25T10:00:00Z"},
+                {"c", "identify:{\"email_opt_in\": true}", "2026-11-25T11:00:00Z"}});
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-25T10:00 none bill:channel_opt_out",
+                                          "2026-11-25T11:00 deliver bill/0"));
+}
+
+TEST(Guardrails, TheGlobalCooldownSpacesOutDifferentHelp) {
+  auto d = Replayed({{"c", "Order Late", "2026-11-25T10:00:00Z"},
+                {"c", "Stuck", "2026-11-25T10:30:00Z"},
+                {"c", "Stuck", "2026-11-25T11:01:00Z"}});
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-25T10:00 deliver heads_up/0",
+                                          "2026-11-25T10:30 none help:cooldown heads_up:duplicate",
+                                          "2026-11-25T11:01 deliver help/0"));
+}
+
+TEST(Guardrails, InFlowHelpNeedsTheCustomerInASession) {
+  auto d = Replayed({{"c", "Lost In Page", "2026-11-25T10:00:00Z"},
+                {"c", "page", "2026-11-25T11:00:00Z"}});
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-25T10:00 none guide:no_presence",
+                                          "2026-11-25T11:00 deliver guide/0"));
+}
+
+TEST(Guardrails, SnoozingHoldsTheHelpForADay) {
+  auto d = Replayed({{"c", "Order Late", "2026-11-25T10:00:00Z"},
+                {"c", "Nudge Snoozed", "2026-11-25T10:01:00Z"},
+                {"c", "Order Late", "2026-11-26T06:00:00Z"},
+                {"c", "Order Late", "2026-11-26T10:02:00Z"}});
+  const auto briefs = Briefs(d, "c");
+  ASSERT_GE(briefs.size(), 3u);
+  EXPECT_EQ(briefs[0], "2026-11-25T10:00 deliver heads_up/0");
+  EXPECT_THAT(briefs, ::testing::Contains("2026-11-26T10:02 deliver heads_up/0"));
+}
+
+TEST(Guardrails, LateEventsNeverFireActions) {
+  auto d = Replayed({{"c", "page", "2026-11-25T12:00:00Z"},
+                {"c", "Order Late", "2026-11-25T11:00:00Z"},  // an hour late: past the 10m allowed
+                {"c", "Order Late", "2026-11-25T12:05:00Z"}});
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-25T11:00 none heads_up:late_event",
+                                          "2026-11-25T12:05 deliver heads_up/0"));
+}
+
+TEST(Arbitration, OneNewActionPerDecisionAndTheHigherPriorityWins) {
+  // A second intervention on the same signal, worth less: both hold at once.
+  const std::string policy = std::string(kPolicy) + R"(  apology:
+    when: 'signals.late.score >= 0.5'
+    value: 2
+    ladder: [{channel: in_app, template: note}]
+)";
+  auto d = Replayed({{"c", "Order Late", "2026-11-25T10:00:00Z"}}, "", policy);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0]["action"], "deliver");
+  EXPECT_EQ(d[0]["intervention"], "heads_up");  // value 5 beats 2 at the same score
+  ASSERT_EQ(d[0]["blocked"].size(), 1u);
+  EXPECT_EQ(d[0]["blocked"][0]["intervention"], "apology");
+  EXPECT_EQ(d[0]["blocked"][0]["reason"], "lost_arbitration");
+  const double score = d[0]["signals"]["late"]["score"];
+  EXPECT_NEAR(d[0]["priority"].get<double>(), score * 5 * 1.0 * 1.0, 1e-9);
+}
+
+TEST(LowConfidence, AskConfirmDeliversTheConfirmationPrompt) {
+  auto d = Replayed({{"c", "Maybe Stuck", "2026-11-25T10:00:00Z"}});
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0]["action"], "ask_confirm");
+  EXPECT_EQ(d[0]["message"], "Is something wrong?");
+  EXPECT_LT(d[0]["confidence"].get<double>(), 0.5);
+}
+
+}  // namespace
+}  // namespace upfront

@@ -225,7 +225,7 @@ void Partition::Handle(Message& m) {
       const std::string& canonical = m.canonical_ref ? *m.canonical_ref : m.canonical;
       if (m.seq > applied_at_open_) {  // otherwise already in the stored state
         // Time moves to this event: what was due before it happens first.
-        if (event.timestamp > clock_ && clock_ != kNoTimer) FireTimers(event.timestamp - 1);
+        if (event.timestamp > clock_) FireTimers(event.timestamp - 1);
         CustomerState& s = FindOrCreate(canonical);
         ApplyEvent(*rules_, event, &s.profile);
         s.signals.OnEvent(event);
