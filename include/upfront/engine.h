@@ -103,6 +103,15 @@ struct ModelDrift {
   std::string level;  // "stable" (< 0.1), "moderate" (< 0.25), "significant"
 };
 
+// An agent's answer to a review item.
+struct ReviewAnswer {
+  bool approve = false;
+  std::string agent;    // who answered (recorded in the audit trail)
+  std::string message;  // approve: the message as edited ("" = as suggested)
+  std::string reason;   // reject: why (required)
+  std::optional<Micros> at;  // when; default: now (wall clock) or the latest event time (event-time engines)
+};
+
 class Engine {
  public:
   // Opens (or creates) the data directory and recovers every acknowledged
@@ -138,6 +147,20 @@ class Engine {
   virtual absl::Status AdvanceClock(Micros now) = 0;
 
   virtual std::vector<ModelDrift> Drift() = 0;
+
+  // The human review queue (docs/decisions.md): items with `status`
+  // ("pending", "approved", "rejected", "expired", or "" for all), oldest
+  // first, at most `limit`, as a JSON array.
+  virtual absl::StatusOr<std::string> ReviewItems(std::string_view status, size_t limit) = 0;
+  // Approves (optionally with an edited message) or rejects an item. An
+  // approval is delivered as a decision (to on_decision) carrying the final
+  // message; both are written to the audit trail and are labels for the
+  // models the intervention reads. Returns the updated item. NotFound for an
+  // unknown item, FailedPrecondition when it is no longer pending.
+  virtual absl::StatusOr<std::string> AnswerReview(std::string_view review_id,
+                                                   const ReviewAnswer& answer) = 0;
+  // The audit trail of agent actions, oldest first, as a JSON array.
+  virtual absl::StatusOr<std::string> AuditTrail(size_t limit) = 0;
 
   // Waits until every acknowledged event is applied and state is written.
   virtual absl::Status Flush() = 0;

@@ -267,6 +267,15 @@ double Decider::Confidence(const DecisionInput& in, int i) const {
 bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* out) {
   const Reading& reading = *in.reading;
   state->last_decided = std::max(state->last_decided, in.now);
+  expired_reviews_.clear();
+  for (InterventionState& s : state->interventions) {
+    if (!s.in_review || in.now < s.review_expires) continue;
+    // Nobody answered in time: the step was never taken.
+    expired_reviews_.push_back(s.review_id);
+    s.in_review = false;
+    s.review_id.clear();
+    --s.step;
+  }
   const std::string_view segment = reading.segment_name();
   std::vector<Candidate> candidates;
   std::vector<Decision::Blocked> blocked;
@@ -287,17 +296,19 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
       // The episode is over: the next time the condition holds starts a new
       // one at the first step. Missing inputs matter only where they decided.
       missing.resize(missing_before);
-      s.step = -1;
-      s.stopped = false;
-      s.in_review = false;
-      s.retry_at = kNotSet;
+      if (!s.in_review) {  // an item an agent may still approve keeps its step
+        s.step = -1;
+        s.stopped = false;
+        s.rejected = false;
+        s.retry_at = kNotSet;
+      }
       continue;
     }
     any_holds = true;
     int step = -1;
     const char* waiting = nullptr;
     if (s.stopped) {
-      waiting = "goal_met";
+      waiting = s.rejected ? "rejected_in_review" : "goal_met";
     } else if (s.in_review) {
       waiting = "duplicate";  // the step waits for an agent
     } else if (s.step < 0) {
@@ -402,6 +413,8 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
   s.step_at = in.now;
   if (winner->action == "review") {
     s.in_review = true;  // an agent's approval delivers it (and counts as the contact)
+    s.review_id = out->id;
+    s.review_expires = in.now + kReviewTtl;
   } else {
     s.last_contact = in.now;
     state->contacts.push_back({in.now, static_cast<uint16_t>(winner->intervention), out->channel});
@@ -409,6 +422,25 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
   // Caps look back a calendar week at most.
   while (!state->contacts.empty() && state->contacts.front().at < in.now - kContactMemory) {
     state->contacts.erase(state->contacts.begin());
+  }
+  return true;
+}
+
+bool Decider::ResolveReview(DecisionState* state, int i, std::string_view review_id, bool approve,
+                            Micros now) {
+  if (i < 0 || static_cast<size_t>(i) >= state->interventions.size()) return false;
+  InterventionState& s = state->interventions[i];
+  if (!s.in_review || s.review_id != review_id) return false;
+  s.in_review = false;
+  s.review_id.clear();
+  if (approve) {
+    s.step_at = now;  // the ladder's next delay counts from the delivery
+    s.last_contact = now;
+    state->contacts.push_back({now, static_cast<uint16_t>(i),
+                               policy_->interventions[i].ladder[s.step].channel});
+  } else {
+    s.stopped = true;  // a person said no: no further steps this episode
+    s.rejected = true;
   }
   return true;
 }
@@ -424,6 +456,7 @@ Micros Decider::NextDue(const DecisionState& state) const {
     const InterventionState& s = state.interventions[i];
     const InterventionSpec& spec = policy_->interventions[i];
     consider(s.retry_at);
+    if (s.in_review) consider(s.review_expires);
     if (s.step >= 0 && !s.stopped && !s.in_review &&
         static_cast<size_t>(s.step + 1) < spec.ladder.size()) {
       consider(s.step_at + spec.ladder[s.step + 1].after);

@@ -55,6 +55,17 @@ class Decider {
   // ladder's next step, or a step deferred past quiet hours. kNotSet if never.
   Micros NextDue(const DecisionState& state) const;
 
+  // Review items whose time ran out during the last Decide (their steps may
+  // be proposed again); the caller marks them expired.
+  const std::vector<std::string>& expired_reviews() const { return expired_reviews_; }
+
+  // An agent's answer to review item `review_id` of intervention `i`, at
+  // `now`. Approve: the step counts as delivered then. Reject: the episode
+  // takes no more steps. False when the customer's state no longer waits for
+  // that item (already answered, expired, or superseded).
+  bool ResolveReview(DecisionState* state, int i, std::string_view review_id, bool approve,
+                     Micros now);
+
  private:
   struct Compiled {
     std::vector<int> score_slots;       // signal/model scores `when` reads: the propensity
@@ -87,6 +98,10 @@ class Decider {
   const ProfileRules* rules_;
   std::vector<Compiled> compiled_;
   LocalClock clock_;
+  std::vector<std::string> expired_reviews_;
 };
+
+// How long a review item waits for an agent before it lapses.
+inline constexpr Micros kReviewTtl = 24 * kMicrosPerHour;
 
 }  // namespace upfront

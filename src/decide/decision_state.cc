@@ -33,7 +33,10 @@ void DecisionState::Encode(std::string* out) const {
     e.PutSigned(s.step_at);
     e.PutSigned(s.last_contact);
     e.PutBool(s.stopped);
+    e.PutBool(s.rejected);
     e.PutBool(s.in_review);
+    e.PutString(s.review_id);
+    e.PutSigned(s.review_expires);
     e.PutSigned(s.retry_at);
     e.PutVarint(s.dismissals);
     e.PutSigned(s.last_dismissed);
@@ -89,7 +92,10 @@ absl::Status DecisionState::Decode(std::string_view in) {
     s.step_at = d.GetSigned();
     s.last_contact = d.GetSigned();
     s.stopped = d.GetBool();
+    s.rejected = d.GetBool();
     s.in_review = d.GetBool();
+    s.review_id = std::string(d.GetString());
+    s.review_expires = d.GetSigned();
     s.retry_at = d.GetSigned();
     s.dismissals = static_cast<uint32_t>(d.GetVarint());
     s.last_dismissed = d.GetSigned();
@@ -151,6 +157,8 @@ void DecisionState::Absorb(const DecisionState& other) {
       ours.step_at = theirs.step_at;
       ours.stopped = theirs.stopped;
       ours.in_review = theirs.in_review;
+      ours.review_id = theirs.review_id;
+      ours.review_expires = theirs.review_expires;
       ours.retry_at = theirs.retry_at;
     }
     ours.last_contact = latest(ours.last_contact, theirs.last_contact);

@@ -21,8 +21,11 @@ struct InterventionState {
   int step = -1;               // the last step taken in the current episode; -1: none
   Micros step_at = kNotSet;    // when it was taken
   Micros last_contact = kNotSet;  // the last delivery of any step (intervention cooldown)
-  bool stopped = false;        // goal met or accepted: no more steps this episode
+  bool stopped = false;        // goal met, accepted or rejected by an agent: no more steps this episode
+  bool rejected = false;       // ... stopped by an agent's rejection
   bool in_review = false;      // the last step waits for an agent
+  std::string review_id;       // ... in this review item
+  Micros review_expires = kNotSet;
   Micros retry_at = kNotSet;   // a held step is looked at again then (quiet hours end, cooldown end)
   uint32_t dismissals = 0;
   Micros last_dismissed = kNotSet;

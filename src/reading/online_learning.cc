@@ -70,6 +70,20 @@ void OnlineLearning::Observe(const Reading& reading, std::string_view event_name
   }
 }
 
+void OnlineLearning::Label(int model, const Reading& reading, bool label) {
+  if (model < 0 || static_cast<size_t>(model) >= learners_.size() || !learners_[model]) return;
+  if (!reading.model(model).available) return;
+  PendingLabels::Moment moment;
+  std::span<const double> features = reading.features(model);
+  moment.features.resize(features.size());
+  moment.present.resize(features.size());
+  for (size_t f = 0; f < features.size(); ++f) {
+    moment.present[f] = std::isnan(features[f]) ? 0 : 1;
+    moment.features[f] = moment.present[f] ? features[f] : 0;
+  }
+  Learn(model, moment, label);
+}
+
 Micros OnlineLearning::NextDue(const PendingLabels& pending) const {
   Micros due = kNever;
   const std::vector<ModelSpec>& specs = reader_->policy().models;

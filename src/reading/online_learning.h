@@ -52,6 +52,11 @@ class OnlineLearning {
   // first time a customer has a moment, and when weights change.
   void Observe(const Reading& reading, std::string_view event_name, Micros now,
                PendingLabels* pending);
+  // A label given directly (an agent approving or rejecting a suggestion the
+  // model drove): one update from the features in `reading`. No-op for
+  // models that do not learn.
+  void Label(int model, const Reading& reading, bool label);
+
   // When the earliest waiting moment becomes a negative; kNever when none.
   Micros NextDue(const PendingLabels& pending) const;
 

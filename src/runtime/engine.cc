@@ -17,6 +17,8 @@
 #include <shared_mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "src/common/hash.h"
@@ -275,6 +277,54 @@ class EngineImpl final : public Engine {
       out.push_back(std::move(d));
     }
     return out;
+  }
+
+  absl::StatusOr<std::string> ReviewItems(std::string_view status, size_t limit) override {
+    std::vector<nlohmann::json> items;
+    UPFRONT_RETURN_IF_ERROR(store_->ScanRecords("review", [&](std::string_view, std::string_view value) {
+      nlohmann::json item = nlohmann::json::parse(value, nullptr, false);
+      if (!item.is_discarded() && (status.empty() || item["status"] == status)) {
+        items.push_back(std::move(item));
+      }
+      return true;
+    }));
+    std::stable_sort(items.begin(), items.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+      return a["created_at"].get<std::string>() < b["created_at"].get<std::string>();
+    });
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i = 0; i < items.size() && i < limit; ++i) out.push_back(std::move(items[i]));
+    return out.dump();
+  }
+
+  absl::StatusOr<std::string> AnswerReview(std::string_view review_id,
+                                           const ReviewAnswer& answer) override {
+    if (answer.agent.empty()) return absl::InvalidArgumentError("an answer needs the agent's name");
+    if (!answer.approve && answer.reason.empty()) {
+      return absl::InvalidArgumentError("a rejection needs a reason");
+    }
+    std::string stored;
+    UPFRONT_ASSIGN_OR_RETURN(bool found, store_->GetRecord("review", review_id, &stored));
+    if (!found) return absl::NotFoundError(absl::StrCat("no review item '", std::string(review_id), "'"));
+    const nlohmann::json item = nlohmann::json::parse(stored, nullptr, false);
+    if (item.is_discarded()) return absl::DataLossError("the review item is unreadable");
+    const std::string customer = item["customer"];
+    const Micros wall = options_.arrival == ArrivalClock::kWall ? clock_->Now() : 0;
+    std::promise<absl::StatusOr<std::string>> result;
+    auto future = result.get_future();
+    PartitionFor(customer).RunWhenApplied(last_seq_.load(), [&](Partition& p) {
+      result.set_value(p.AnswerReview(stored, answer.approve, answer.agent, answer.message,
+                                      answer.reason, answer.at, wall));
+    });
+    return future.get();
+  }
+
+  absl::StatusOr<std::string> AuditTrail(size_t limit) override {
+    nlohmann::json out = nlohmann::json::array();
+    UPFRONT_RETURN_IF_ERROR(store_->ScanRecords("audit", [&](std::string_view, std::string_view value) {
+      out.push_back(nlohmann::json::parse(value, nullptr, false));
+      return out.size() < limit;
+    }));
+    return out.dump();
   }
 
   absl::Status Flush() override {

@@ -4,7 +4,13 @@
 
 #include <pthread.h>
 
+#include <fmt/format.h>
+
 #include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "src/common/hash.h"
+#include "src/common/time_format.h"
 
 namespace upfront {
 namespace {
@@ -342,10 +348,130 @@ Micros Partition::DueOf(const CustomerState& state) const {
 void Partition::Decide(CustomerState& state, const Event* trigger, Micros now) {
   if (reader_->policy().interventions.empty()) return;
   DecisionInput input{&state.profile, &state.signals, &reading_, trigger, now};
-  if (!decider_.Decide(input, &state.decisions, &decision_)) return;
+  const bool decided = decider_.Decide(input, &state.decisions, &decision_);
+  for (const std::string& id : decider_.expired_reviews()) SetReviewStatus(id, "expired");
+  if (!decided) return;
+  if (decision_.action == "review") {
+    // Kept if it exists already: replaying the log after a crash must not
+    // turn an answered item back into a pending one.
+    std::string existing;
+    absl::StatusOr<bool> found = store_->GetRecord("review", decision_.id, &existing);
+    if (found.ok() && !*found) {
+      nlohmann::json item = DecisionToJson(decision_);
+      item["review_id"] = decision_.id;
+      item["status"] = "pending";
+      item["created_at"] = FormatTimestamp(now);
+      item["expires_at"] = FormatTimestamp(now + kReviewTtl);
+      // What the agent needs to judge it: the evidence behind each clue.
+      nlohmann::json evidence = nlohmann::json::object();
+      for (size_t i = 0; i < reader_->signals().signal_count(); ++i) {
+        const Evidence& e = state.signals.evidence(static_cast<int>(i));
+        if (e.count == 0) continue;
+        evidence[reader_->signals().signal(static_cast<int>(i)).name] = {
+            {"count", e.count},
+            {"window", FormatDuration(e.Window(now))},
+            {"last_event", state.signals.LastEventName(static_cast<int>(i))},
+            {"last_message_id", e.last_message_id}};
+      }
+      item["evidence"] = std::move(evidence);
+      if (absl::Status s = store_->PutRecord("review", decision_.id, item.dump()); !s.ok()) {
+        spdlog::error("partition {}: {}", index_, s.ToString());
+      }
+    }
+  }
   if (!on_decision_) return;
   decision_json_ = DecisionToJson(decision_).dump();
   on_decision_(decision_json_);
+}
+
+void Partition::SetReviewStatus(std::string_view review_id, std::string_view status) {
+  std::string stored;
+  absl::StatusOr<bool> found = store_->GetRecord("review", review_id, &stored);
+  if (!found.ok() || !*found) return;
+  nlohmann::json item = nlohmann::json::parse(stored, nullptr, false);
+  if (item.is_discarded() || item["status"] != "pending") return;
+  item["status"] = status;
+  if (absl::Status s = store_->PutRecord("review", review_id, item.dump()); !s.ok()) {
+    spdlog::error("partition {}: {}", index_, s.ToString());
+  }
+}
+
+absl::StatusOr<std::string> Partition::AnswerReview(const std::string& review_json, bool approve,
+                                                    const std::string& agent,
+                                                    const std::string& message,
+                                                    const std::string& reason,
+                                                    std::optional<Micros> at, Micros wall_now) {
+  nlohmann::json item = nlohmann::json::parse(review_json, nullptr, false);
+  if (item.is_discarded()) return absl::DataLossError("the review item is unreadable");
+  const std::string review_id = item["review_id"];
+  if (item["status"] != "pending") {
+    return absl::FailedPreconditionError(fmt::format("review item {} is {}, not pending", review_id,
+                                                     item["status"].get<std::string>()));
+  }
+  CustomerState* state = Find(item["customer"].get<std::string>());
+  const std::vector<InterventionSpec>& interventions = reader_->policy().interventions;
+  int index = -1;
+  for (size_t i = 0; i < interventions.size(); ++i) {
+    if (interventions[i].name == item["intervention"]) index = static_cast<int>(i);
+  }
+  const Micros now = at.value_or(wall_now != 0 ? wall_now : std::max(clock_, state ? state->profile.last_seen : 0));
+  if (state == nullptr || !decider_.ResolveReview(&state->decisions, index, review_id, approve, now)) {
+    SetReviewStatus(review_id, "expired");
+    return absl::FailedPreconditionError(
+        fmt::format("review item {} no longer waits for an answer (it lapsed or was superseded)", review_id));
+  }
+  MarkDirty(*state);
+  Schedule(*state);
+  // The agent's answer is a label for every learning model the intervention reads.
+  const Reading& reading = ReadCustomer(*state, now);
+  for (size_t m = 0; m < reader_->policy().models.size(); ++m) {
+    for (int slot : interventions[index].when.slots()) {
+      const ValuePath& path = reader_->policy().paths[slot];
+      if ((path.kind == ValuePath::Kind::kModelScore || path.kind == ValuePath::Kind::kModelConfidence) &&
+          path.name == reader_->policy().models[m].name) {
+        learning_.Label(static_cast<int>(m), reading, approve);
+        break;
+      }
+    }
+  }
+  item["status"] = approve ? "approved" : "rejected";
+  item["answered_by"] = agent;
+  item["answered_at"] = FormatTimestamp(now);
+  if (approve) {
+    const bool edited = !message.empty() && message != item["message"];
+    if (edited) {
+      item["suggested_message"] = item["message"];
+      item["message"] = message;
+    }
+    item["edited"] = edited;
+    // The delivery: the suggestion as approved (and as edited), as a decision.
+    nlohmann::json delivery = item;
+    for (const char* key : {"status", "answered_by", "answered_at", "expires_at", "created_at",
+                            "evidence", "review_id", "edited", "suggested_message"}) {
+      delivery.erase(key);
+    }
+    delivery["decision_id"] = fmt::format("{:016x}", Hash64(review_id + "|approved"));
+    delivery["action"] = "deliver";
+    delivery["at"] = FormatTimestamp(now);
+    delivery["trigger"] = {{"review_id", review_id}};
+    delivery["approved_by"] = agent;
+    delivery["blocked"] = nlohmann::json::array();
+    if (on_decision_) on_decision_(delivery.dump());
+  } else {
+    item["reason"] = reason;
+  }
+  UPFRONT_RETURN_IF_ERROR(store_->PutRecord("review", review_id, item.dump()));
+  const nlohmann::json audit = {{"at", FormatTimestamp(now)},
+                                {"agent", agent},
+                                {"action", approve ? "approve" : "reject"},
+                                {"review_id", review_id},
+                                {"customer", item["customer"]},
+                                {"intervention", item["intervention"]},
+                                {"edited", approve && item.value("edited", false)},
+                                {"reason", reason}};
+  UPFRONT_RETURN_IF_ERROR(store_->PutRecord(
+      "audit", fmt::format("{:020d}-{}", now, review_id), audit.dump()));
+  return item.dump();
 }
 
 void Partition::Schedule(CustomerState& state) {

@@ -117,6 +117,13 @@ class Partition {
   Micros clock() const { return clock_; }
   const ProfileRules& rules() const { return *rules_; }
   const PolicyReader& reader() const { return *reader_; }
+
+  // An agent's answer to a pending review item (worker thread). Returns the
+  // item as updated.
+  absl::StatusOr<std::string> AnswerReview(const std::string& review_json, bool approve,
+                                           const std::string& agent, const std::string& message,
+                                           const std::string& reason, std::optional<Micros> at,
+                                           Micros wall_now);
   uint64_t applied_seq() const { return applied_seq_; }
 
  private:
@@ -148,6 +155,7 @@ class Partition {
   void Evaluate(CustomerState& state, Micros now, std::string_view event_name);
   // Decides for the customer at `now` (after Evaluate) and tells the listener.
   void Decide(CustomerState& state, const Event* trigger, Micros now);
+  void SetReviewStatus(std::string_view review_id, std::string_view status);
   // The customer's earliest timer: signals, or a learning moment's horizon.
   Micros DueOf(const CustomerState& state) const;
   void RunReadyTasks();

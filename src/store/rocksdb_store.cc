@@ -18,9 +18,11 @@ namespace {
 
 constexpr uint64_t kLogVersion = 1;
 
-enum ColumnFamily { kDefault, kEvents, kDedup, kHistory, kIdentity, kState, kTimers, kFamilyCount };
-const char* const kFamilyNames[kFamilyCount] = {"default",  "events", "dedup", "history",
-                                                "identity", "state",  "timers"};
+enum ColumnFamily {
+  kDefault, kEvents, kDedup, kHistory, kIdentity, kState, kTimers, kRecords, kFamilyCount
+};
+const char* const kFamilyNames[kFamilyCount] = {"default",  "events", "dedup",  "history",
+                                                "identity", "state",  "timers", "records"};
 
 constexpr std::string_view kLastSeqKey = "last_seq";
 constexpr std::string_view kWatermarkKey = "stream_watermark";
@@ -266,6 +268,35 @@ class RocksDbStore final : public StateStore {
             static_cast<Micros>(GetBigEndian64(std::string_view(it->value().data(), it->value().size()))));
     }
     return ToStatus(it->status(), "reading timers");
+  }
+
+  static std::string RecordKey(std::string_view kind, std::string_view key) {
+    std::string k(kind);
+    k.push_back('\0');
+    k.append(key);
+    return k;
+  }
+
+  absl::Status PutRecord(std::string_view kind, std::string_view key, std::string_view value) override {
+    return ToStatus(db_->Put({}, handles_[kRecords], RecordKey(kind, key), value), "writing a record");
+  }
+
+  absl::StatusOr<bool> GetRecord(std::string_view kind, std::string_view key, std::string* value) override {
+    rocksdb::Status s = db_->Get({}, handles_[kRecords], RecordKey(kind, key), value);
+    if (s.IsNotFound()) return false;
+    UPFRONT_RETURN_IF_ERROR(ToStatus(s, "reading a record"));
+    return true;
+  }
+
+  absl::Status ScanRecords(std::string_view kind,
+                           const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    const std::string prefix = RecordKey(kind, "");
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kRecords]));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      if (!visit(key.substr(prefix.size()), std::string_view(it->value().data(), it->value().size()))) break;
+    }
+    return ToStatus(it->status(), "reading records");
   }
 
   uint64_t last_seq() const override { return last_seq_; }

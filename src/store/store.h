@@ -96,6 +96,14 @@ class StateStore {
   virtual absl::Status ScanTimers(
       const std::function<void(std::string_view canonical, Micros due)>& visit) = 0;
 
+  // Small engine records by kind and key ("review" items, the "audit"
+  // trail), written at once (not synced: they can be rebuilt or are advisory).
+  virtual absl::Status PutRecord(std::string_view kind, std::string_view key, std::string_view value) = 0;
+  virtual absl::StatusOr<bool> GetRecord(std::string_view kind, std::string_view key, std::string* value) = 0;
+  // In key order; stops when `visit` returns false.
+  virtual absl::Status ScanRecords(
+      std::string_view kind, const std::function<bool(std::string_view key, std::string_view value)>& visit) = 0;
+
   virtual uint64_t last_seq() const = 0;
   virtual Micros stream_watermark() const = 0;
 
