@@ -159,6 +159,14 @@ class Engine {
   // unknown item, FailedPrecondition when it is no longer pending.
   virtual absl::StatusOr<std::string> AnswerReview(std::string_view review_id,
                                                    const ReviewAnswer& answer) = 0;
+  // The customer's preferences and consent (docs/decisions.md), as JSON.
+  virtual absl::StatusOr<std::string> Preferences(std::string_view id) = 0;
+  // Changes them from a JSON patch (only the keys it has); InvalidArgument
+  // naming the field, and nothing changed, when any is wrong. Returns the
+  // result. The change is durable once this returns.
+  virtual absl::StatusOr<std::string> UpdatePreferences(std::string_view id, std::string_view patch,
+                                                        std::optional<Micros> at = std::nullopt) = 0;
+
   // The audit trail of agent actions, oldest first, as a JSON array.
   virtual absl::StatusOr<std::string> AuditTrail(size_t limit) = 0;
 

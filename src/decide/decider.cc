@@ -13,6 +13,8 @@ namespace {
 constexpr std::string_view kProactivePurpose = "proactive_support";
 // A snooze from a feedback event that does not say until when.
 constexpr Micros kSnooze = kMicrosPerDay;
+// How long after its last step a finished episode is over by itself.
+constexpr Micros kEpisodeEnd = kMicrosPerDay;
 
 bool IsPresenceEvent(const Event& event) {
   if (event.type == EventType::kPage || event.type == EventType::kScreen) return true;
@@ -305,6 +307,16 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
       continue;
     }
     any_holds = true;
+    // An episode whose ladder has run its course ends a while after its last
+    // step even if nobody saw the condition lapse in between: help for
+    // Tuesday's late order is not "already given" for Friday's.
+    const bool ladder_done = s.stopped || static_cast<size_t>(s.step + 1) >= spec.ladder.size();
+    if (s.step >= 0 && !s.in_review && ladder_done &&
+        in.now - s.step_at > std::max(spec.cooldown, kEpisodeEnd)) {
+      s.step = -1;
+      s.stopped = false;
+      s.rejected = false;
+    }
     int step = -1;
     const char* waiting = nullptr;
     if (s.stopped) {

@@ -29,6 +29,7 @@
 #include "src/event/field_catalog.h"
 #include "src/profile/identity.h"
 #include "src/profile/profile.h"
+#include "src/decide/preferences_json.h"
 #include "src/reading/reader.h"
 #include "src/reading/reading_json.h"
 #include "src/runtime/partition.h"
@@ -314,6 +315,45 @@ class EngineImpl final : public Engine {
     PartitionFor(customer).RunWhenApplied(last_seq_.load(), [&](Partition& p) {
       result.set_value(p.AnswerReview(stored, answer.approve, answer.agent, answer.message,
                                       answer.reason, answer.at, wall));
+    });
+    return future.get();
+  }
+
+  absl::StatusOr<std::string> Preferences(std::string_view id) override {
+    return UpdatePreferences(id, "{}", std::nullopt);
+  }
+
+  absl::StatusOr<std::string> UpdatePreferences(std::string_view id, std::string_view patch,
+                                                std::optional<Micros> at) override {
+    const nlohmann::json parsed = nlohmann::json::parse(patch, nullptr, false);
+    if (parsed.is_discarded()) return absl::InvalidArgumentError("preferences: the body is not valid JSON");
+    std::string canonical;
+    {
+      std::shared_lock lock(identity_mu_);
+      canonical.assign(identity_.Resolve(id));
+    }
+    const Micros wall = options_.arrival == ArrivalClock::kWall ? clock_->Now() : 0;
+    std::promise<absl::StatusOr<std::string>> result;
+    auto future = result.get_future();
+    PartitionFor(canonical).RunWhenApplied(last_seq_.load(), [&](Partition& p) {
+      CustomerState* state = p.Find(canonical);
+      if (state == nullptr) {
+        result.set_value(absl::NotFoundError(absl::StrCat("no customer is known by '", std::string(id), "'")));
+        return;
+      }
+      const Micros now = at.value_or(wall != 0 ? wall : std::max(p.clock(), state->profile.last_seen));
+      if (!parsed.empty()) {
+        if (absl::Status s = ApplyPreferencesPatch(*policy_, parsed, now, &state->decisions); !s.ok()) {
+          result.set_value(s);
+          return;
+        }
+        p.Touch(*state);
+        if (absl::Status s = p.Checkpoint(); !s.ok()) {
+          result.set_value(s);
+          return;
+        }
+      }
+      result.set_value(PreferencesToJson(*policy_, state->decisions).dump());
     });
     return future.get();
   }

@@ -107,6 +107,12 @@ class Partition {
   // The customer's state, from memory or the store; nullptr when unknown.
   CustomerState* Find(std::string_view canonical);
   absl::Status Checkpoint();
+  // Marks a customer changed outside the event path (so it is checkpointed)
+  // and reschedules its timers.
+  void Touch(CustomerState& state) {
+    MarkDirty(state);
+    Schedule(state);
+  }
   // Fires every customer timer due by `now` (event time). Events advance the
   // partition's clock by themselves; a server also calls this from its clock.
   void FireTimers(Micros now);
