@@ -174,31 +174,31 @@ bool Decider::OptedOut(const Profile& profile, const DecisionState& state,
   return false;
 }
 
-std::vector<std::string> Decider::Guardrails(const DecisionInput& in, const DecisionState& state,
-                                             int i, int step, double confidence,
-                                             Micros* retry_at) {
+Decider::Reasons Decider::Guardrails(const DecisionInput& in, const DecisionState& state, int i,
+                                     int step, double confidence, Micros* retry_at) {
   const InterventionSpec& spec = policy_->interventions[i];
   const ModerationSpec& m = policy_->moderation;
   const ChannelSpec& channel = *policy_->FindChannel(spec.ladder[step].channel);
+  static const InterventionState kFresh;
   const InterventionState& s =
-      static_cast<size_t>(i) < state.interventions.size() ? state.interventions[i] : InterventionState{};
+      static_cast<size_t>(i) < state.interventions.size() ? state.interventions[i] : kFresh;
   const Micros now = in.now;
-  std::vector<std::string> reasons;
-  if (in.event != nullptr && in.event->late) reasons.push_back("late_event");
-  if (s.declined) reasons.push_back("declined");
+  Reasons reasons;
+  if (in.event != nullptr && in.event->late) reasons.Add("late_event");
+  if (s.declined) reasons.Add("declined");
   if (OptedOut(*in.profile, state, channel)) {
-    reasons.push_back("channel_opt_out");
+    reasons.Add("channel_opt_out");
   } else if (!HasConsent(*in.profile, state, channel, now)) {
-    reasons.push_back("no_consent");
+    reasons.Add("no_consent");
   }
-  if (s.snoozed_until > now || state.preferences.snoozed_until > now) reasons.push_back("snoozed");
-  if (m.pause_on_incident && state.incident_open) reasons.push_back("incident_pause");
+  if (s.snoozed_until > now || state.preferences.snoozed_until > now) reasons.Add("snoozed");
+  if (m.pause_on_incident && state.incident_open) reasons.Add("incident_pause");
   if (s.suppressed_until > now ||
       (m.dismiss_cooldown > 0 && s.last_dismissed != kNotSet && s.last_dismissed + m.dismiss_cooldown > now)) {
-    reasons.push_back("dismiss_backoff");
+    reasons.Add("dismiss_backoff");
   }
   if (step == 0 && spec.cooldown > 0 && s.last_contact != kNotSet && s.last_contact + spec.cooldown > now) {
-    reasons.push_back("intervention_cooldown");
+    reasons.Add("intervention_cooldown");
   }
   // The global cooldown spaces out different help; a ladder's own next step
   // is paced by its `after` instead.
@@ -206,7 +206,7 @@ std::vector<std::string> Decider::Guardrails(const DecisionInput& in, const Deci
     for (auto it = state.contacts.rbegin(); it != state.contacts.rend(); ++it) {
       if (it->at + m.cooldown <= now) break;
       if (step > 0 && it->intervention == i) continue;
-      reasons.push_back("cooldown");
+      reasons.Add("cooldown");
       break;
     }
   }
@@ -217,7 +217,7 @@ std::vector<std::string> Decider::Guardrails(const DecisionInput& in, const Deci
   const int quiet_end = own_quiet ? state.preferences.quiet_end_minute : m.quiet_end_minute;
   if (has_quiet && !channel.quiet_hours_exempt &&
       InQuietHours(local.minute_of_day, quiet_start, quiet_end)) {
-    reasons.push_back("quiet_hours");
+    reasons.Add("quiet_hours");
     *retry_at = clock_.NextMinuteOfDay(state.timezone, now, quiet_end);
   }
   if (m.max_per_day > 0 || m.max_per_week > 0) {
@@ -227,20 +227,19 @@ std::vector<std::string> Decider::Guardrails(const DecisionInput& in, const Deci
         today += c.at > now - kMicrosPerDay;
         this_week += c.at > now - 7 * kMicrosPerDay;
       } else {
-        const LocalClock::Local then = clock_.At(state.timezone, c.at);
-        today += then.day == local.day;
-        this_week += then.week == local.week;
+        today += c.local_day == local.day;
+        this_week += c.local_week == local.week;
       }
     }
-    if (m.max_per_day > 0 && today >= m.max_per_day) reasons.push_back("daily_cap");
-    if (m.max_per_week > 0 && this_week >= m.max_per_week) reasons.push_back("weekly_cap");
+    if (m.max_per_day > 0 && today >= m.max_per_day) reasons.Add("daily_cap");
+    if (m.max_per_week > 0 && this_week >= m.max_per_week) reasons.Add("weekly_cap");
   }
   if (channel.needs_presence &&
       (state.last_presence == kNotSet || now - state.last_presence > m.presence_window)) {
-    reasons.push_back("no_presence");
+    reasons.Add("no_presence");
   }
   if (confidence < spec.min_confidence && spec.low_confidence == LowConfidence::kSkip) {
-    reasons.push_back("low_confidence");
+    reasons.Add("low_confidence");
   }
   return reasons;
 }
@@ -279,9 +278,12 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
     --s.step;
   }
   const std::string_view segment = reading.segment_name();
-  std::vector<Candidate> candidates;
-  std::vector<Decision::Blocked> blocked;
-  std::vector<int> missing;
+  std::vector<Candidate>& candidates = candidates_;
+  std::vector<Decision::Blocked>& blocked = out->blocked;
+  std::vector<int>& missing = missing_;
+  candidates.clear();
+  blocked.clear();
+  missing.clear();
   bool any_holds = false;
   for (size_t idx = 0; idx < policy_->interventions.size(); ++idx) {
     const int i = static_cast<int>(idx);
@@ -332,18 +334,18 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
       waiting = "duplicate";  // this step is out; the next is not due (or there is none)
     }
     if (step < 0) {
-      blocked.push_back({spec.name, waiting, 0});
+      AddBlocked(out, spec.name, waiting, 0);
       continue;
     }
     const double confidence = Confidence(in, i);
     Micros retry_at = 0;
-    std::vector<std::string> reasons = Guardrails(in, *state, i, step, confidence, &retry_at);
+    const Reasons reasons = Guardrails(in, *state, i, step, confidence, &retry_at);
     if (!reasons.empty()) {
       // Held only by quiet hours: look again when they end, and go then if
       // it is still warranted.
-      const bool deferred = reasons.size() == 1 && reasons[0] == "quiet_hours";
+      const bool deferred = reasons.count == 1 && std::string_view(reasons.names[0]) == "quiet_hours";
       s.retry_at = deferred ? retry_at : kNotSet;
-      blocked.push_back({spec.name, reasons[0], deferred ? retry_at : 0});
+      AddBlocked(out, spec.name, reasons.names[0], deferred ? retry_at : 0);
       continue;
     }
     s.retry_at = kNotSet;
@@ -365,9 +367,12 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
     } else {
       c.action = "deliver";
     }
-    candidates.push_back(std::move(c));
+    candidates.push_back(c);
   }
-  if (!any_holds) return false;
+  if (!any_holds) {
+    blocked.clear();
+    return false;
+  }
 
   // Arbitration: the highest priority wins; ties go to the intervention
   // listed first in the policy, so the outcome never depends on order of
@@ -377,59 +382,82 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
     if (winner == nullptr || c.priority > winner->priority) winner = &c;
   }
   for (const Candidate& c : candidates) {
-    if (&c != winner) {
-      blocked.push_back({policy_->interventions[c.intervention].name, "lost_arbitration", 0});
-    }
+    if (&c != winner) AddBlocked(out, policy_->interventions[c.intervention].name, "lost_arbitration", 0);
   }
 
-  *out = Decision();
-  out->customer = in.profile->id;
+  // Fields are assigned, not rebuilt, so a reused Decision keeps its buffers.
+  out->customer.assign(in.profile->id);
   out->at = in.now;
-  if (in.event != nullptr) {
-    out->trigger_message_id = in.event->message_id;
-  } else {
-    out->trigger_timer = "scheduled";
-  }
-  out->segment = std::string(segment);
-  out->policy_version = policy_->version;
-  out->policy_hash = policy_->content_hash;
-  out->blocked = std::move(blocked);
-  for (int slot : missing) out->missing.push_back(policy_->paths[slot].text);
-  for (size_t k = 0; k < reader_->signals().signal_count(); ++k) {
+  out->trigger_message_id.assign(in.event != nullptr ? std::string_view(in.event->message_id) : "");
+  out->trigger_timer.assign(in.event != nullptr ? "" : "scheduled");
+  out->segment.assign(segment);
+  out->cohort.assign("treatment");
+  out->action.assign("none");
+  out->policy_version.assign(policy_->version);
+  out->policy_hash.assign(policy_->content_hash);
+  out->missing.resize(missing.size());
+  for (size_t k = 0; k < missing.size(); ++k) out->missing[k].assign(policy_->paths[missing[k]].text);
+  const size_t signal_count = reader_->signals().signal_count();
+  out->signals.resize(signal_count);
+  for (size_t k = 0; k < signal_count; ++k) {
     const int signal = static_cast<int>(k);
-    out->signals.push_back({reader_->signals().signal(signal).name,
-                            in.signals->Score(signal, in.now),
-                            in.signals->Confidence(signal, in.now)});
+    Decision::SignalValue& v = out->signals[k];
+    v.name.assign(reader_->signals().signal(signal).name);
+    v.score = in.signals->Score(signal, in.now);
+    v.confidence = in.signals->Confidence(signal, in.now);
   }
+  out->models.resize(policy_->models.size());
   for (size_t m = 0; m < policy_->models.size(); ++m) {
     const ModelReading& model = reading.model(static_cast<int>(m));
-    out->models.push_back({policy_->models[m].name, std::string(model.version), model.score,
-                           model.confidence, model.available});
+    Decision::ModelValue& v = out->models[m];
+    v.name.assign(policy_->models[m].name);
+    v.version.assign(model.version);
+    v.score = model.score;
+    v.confidence = model.confidence;
+    v.available = model.available;
   }
-  out->id = fmt::format("{:016x}", Hash64(fmt::format("{}|{}|{}|{}", out->customer, in.now,
-                                                      out->trigger_message_id, state->decisions)));
+  // Stable across runs and restarts: who, when, what triggered, and how many
+  // decision points this customer had before.
+  id_input_.clear();
+  fmt::format_to(std::back_inserter(id_input_), "{}|{}|{}|{}", out->customer, in.now,
+                 out->trigger_message_id, state->decisions);
+  out->id.clear();
+  fmt::format_to(std::back_inserter(out->id), "{:016x}", Hash64(id_input_));
   ++state->decisions;
+  out->intervention.clear();
+  out->step = -1;
+  out->channel.clear();
+  out->template_name.clear();
+  out->subject.clear();
+  out->message.clear();
+  out->why.clear();
+  out->benefit.clear();
+  out->options.clear();
+  out->confidence = 0;
+  out->priority = 0;
   if (winner == nullptr) return true;
 
   const InterventionSpec& spec = policy_->interventions[winner->intervention];
   InterventionState& s = state->intervention(static_cast<size_t>(winner->intervention));
-  out->action = winner->action;
+  out->action.assign(winner->action);
   out->intervention = spec.name;
   out->step = winner->step;
   out->channel = spec.ladder[winner->step].channel;
   out->template_name = spec.ladder[winner->step].template_name;
   out->confidence = winner->confidence;
   out->priority = winner->priority;
-  Render(in, *state, winner->intervention, winner->step, winner->action == "ask_confirm", out);
+  Render(in, *state, winner->intervention, winner->step, std::string_view(winner->action) == "ask_confirm", out);
   s.step = winner->step;
   s.step_at = in.now;
-  if (winner->action == "review") {
+  if (std::string_view(winner->action) == "review") {
     s.in_review = true;  // an agent's approval delivers it (and counts as the contact)
     s.review_id = out->id;
     s.review_expires = in.now + kReviewTtl;
   } else {
     s.last_contact = in.now;
-    state->contacts.push_back({in.now, static_cast<uint16_t>(winner->intervention), out->channel});
+    const LocalClock::Local local = clock_.At(state->timezone, in.now);
+    state->contacts.push_back({in.now, static_cast<uint16_t>(winner->intervention), out->channel,
+                               local.day, local.week});
   }
   // Caps look back a calendar week at most.
   while (!state->contacts.empty() && state->contacts.front().at < in.now - kContactMemory) {
@@ -448,13 +476,25 @@ bool Decider::ResolveReview(DecisionState* state, int i, std::string_view review
   if (approve) {
     s.step_at = now;  // the ladder's next delay counts from the delivery
     s.last_contact = now;
+    const LocalClock::Local local = clock_.At(state->timezone, now);
     state->contacts.push_back({now, static_cast<uint16_t>(i),
-                               policy_->interventions[i].ladder[s.step].channel});
+                               policy_->interventions[i].ladder[s.step].channel, local.day,
+                               local.week});
   } else {
     s.stopped = true;  // a person said no: no further steps this episode
     s.rejected = true;
   }
   return true;
+}
+
+void Decider::AddBlocked(Decision* out, const std::string& intervention, const char* reason,
+                         Micros retry_at) {
+  std::vector<Decision::Blocked>& blocked = out->blocked;
+  blocked.emplace_back();
+  Decision::Blocked& b = blocked.back();
+  b.intervention.assign(intervention);
+  b.reason.assign(reason);
+  b.retry_at = retry_at;
 }
 
 Micros Decider::NextDue(const DecisionState& state) const {

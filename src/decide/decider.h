@@ -12,6 +12,7 @@
 // event time: no clock, no randomness. Not thread-safe (one per partition).
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -77,13 +78,20 @@ class Decider {
     int step = 0;
     double confidence = 1;
     double priority = 0;
-    std::string action;
+    const char* action = "none";
   };
 
-  // Every reason guardrails give to hold step `step` of intervention `i` now,
-  // most fundamental first; the time a quiet-hours hold lifts in `*retry_at`.
-  std::vector<std::string> Guardrails(const DecisionInput& in, const DecisionState& state, int i,
-                                      int step, double confidence, Micros* retry_at);
+  // The reasons that hold a step, most fundamental first (no allocation).
+  struct Reasons {
+    std::array<const char*, 16> names{};
+    int count = 0;
+    void Add(const char* name) { names[count++] = name; }
+    bool empty() const { return count == 0; }
+  };
+  // Every reason guardrails give to hold step `step` of intervention `i` now;
+  // the time a quiet-hours hold lifts in `*retry_at`.
+  Reasons Guardrails(const DecisionInput& in, const DecisionState& state, int i, int step,
+                     double confidence, Micros* retry_at);
   bool HasConsent(const Profile& profile, const DecisionState& state, const ChannelSpec& channel,
                   Micros now) const;
   bool OptedOut(const Profile& profile, const DecisionState& state,
@@ -97,8 +105,15 @@ class Decider {
   const Policy* policy_;
   const ProfileRules* rules_;
   std::vector<Compiled> compiled_;
+  static void AddBlocked(Decision* out, const std::string& intervention, const char* reason,
+                         Micros retry_at);
+
   LocalClock clock_;
   std::vector<std::string> expired_reviews_;
+  // Scratch reused across decisions.
+  std::vector<Candidate> candidates_;
+  std::vector<int> missing_;
+  std::string id_input_;
 };
 
 // How long a review item waits for an agent before it lapses.

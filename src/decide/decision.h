@@ -59,4 +59,8 @@ struct Decision {
 
 nlohmann::json DecisionToJson(const Decision& decision);
 
+// The same JSON written straight into `out` (cleared first), without building
+// a document: what the engine hands its listener for every decision point.
+void AppendDecisionJson(const Decision& decision, std::string* out);
+
 }  // namespace upfront

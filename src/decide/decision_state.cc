@@ -49,6 +49,8 @@ void DecisionState::Encode(std::string* out) const {
     e.PutSigned(c.at);
     e.PutVarint(c.intervention);
     e.PutString(c.channel);
+    e.PutSigned(c.local_day);
+    e.PutSigned(c.local_week);
   }
   const Preferences& p = preferences;
   PutStrings(&e, p.channel_opt_outs);
@@ -110,6 +112,8 @@ absl::Status DecisionState::Decode(std::string_view in) {
     c.at = d.GetSigned();
     c.intervention = static_cast<uint16_t>(d.GetVarint());
     c.channel = std::string(d.GetString());
+    c.local_day = d.GetSigned();
+    c.local_week = d.GetSigned();
   }
   Preferences& p = preferences;
   if (!GetStrings(&d, &p.channel_opt_outs) || !GetStrings(&d, &p.channel_opt_ins)) {

@@ -39,6 +39,9 @@ struct Contact {
   Micros at = 0;
   uint16_t intervention = 0;
   std::string channel;
+  // The customer's local calendar day and week at the time, for caps.
+  int64_t local_day = 0;
+  int64_t local_week = 0;
   bool operator==(const Contact&) const = default;
 };
 

@@ -380,7 +380,7 @@ void Partition::Decide(CustomerState& state, const Event* trigger, Micros now) {
     }
   }
   if (!on_decision_) return;
-  decision_json_ = DecisionToJson(decision_).dump();
+  AppendDecisionJson(decision_, &decision_json_);
   on_decision_(decision_json_);
 }
 
