@@ -101,6 +101,11 @@ World& TheWorld() {
     tenure.kind = FieldValue::Kind::kNumber;
     FieldValue& plan = event.traits.Add(static_cast<uint16_t>(w->catalog->TraitId("plan")));
     plan.kind = FieldValue::Kind::kString;
+    for (const char* name : {"path", "step", "field", "order_id", "delay_days"}) {
+      FieldValue& v = event.properties.Add(static_cast<uint16_t>(w->catalog->PropertyId(name)));
+      v.kind = FieldValue::Kind::kString;
+      v.text = "warm-up value";
+    }
     for (int c = 0; c < kCustomers; ++c) {
       std::snprintf(id, sizeof id, "customer-%07d", c);
       auto customer = std::make_unique<Customer>(&w->reader->signals());

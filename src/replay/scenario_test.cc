@@ -277,6 +277,39 @@ TEST(Arbitration, OneNewActionPerDecisionAndTheHigherPriorityWins) {
   EXPECT_NEAR(d[0]["priority"].get<double>(), score * 5 * 1.0 * 1.0, 1e-9);
 }
 
+TEST(Guardrails, AWeekOfContactsIsCappedByTheLocalCalendarWeek) {
+  // heads_up has no cooldown of its own; episodes end a day after each step.
+  std::vector<Step> steps;
+  for (const char* day : {"23", "24", "25", "26"}) {  // Monday to Thursday
+    steps.push_back({"c", "Order Late", std::string("2026-11-") + day + "T10:00:00Z"});
+  }
+  steps.push_back({"c", "Order Late", "2026-11-30T10:00:00Z"});  // the next Monday
+  EXPECT_THAT(Briefs(Replayed(steps), "c"),
+              ElementsAre("2026-11-23T10:00 deliver heads_up/0", "2026-11-24T10:00 none heads_up:duplicate",
+                          "2026-11-25T10:00 deliver heads_up/0", "2026-11-26T10:00 none heads_up:duplicate",
+                          "2026-11-30T10:00 deliver heads_up/0"));
+  // With a cap of 1 a week, the second episode waits for the next week.
+  std::string capped = kPolicy;
+  capped.replace(capped.find("max_per_week: 3"), 15, "max_per_week: 1");
+  EXPECT_THAT(Briefs(Replayed(steps, "", capped), "c"),
+              ElementsAre("2026-11-23T10:00 deliver heads_up/0", "2026-11-24T10:00 none heads_up:duplicate",
+                          "2026-11-25T10:00 none heads_up:weekly_cap", "2026-11-26T10:00 none heads_up:weekly_cap",
+                          "2026-11-30T10:00 deliver heads_up/0"));
+}
+
+TEST(Guardrails, AnInterventionsOwnCooldownSpacesItsEpisodes) {
+  std::string spaced = kPolicy;
+  spaced.replace(spaced.find("    value: 5\n"), 13, "    value: 5\n    cooldown: 3d\n");
+  auto d = Replayed({{"c", "Order Late", "2026-11-23T10:00:00Z"},
+                     {"c", "page", "2026-11-24T12:00:00Z"},  // the signal has faded: the episode ends
+                     {"c", "Order Late", "2026-11-25T10:00:00Z"},
+                     {"c", "Order Late", "2026-11-26T10:01:00Z"}},
+                    "", spaced);
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-23T10:00 deliver heads_up/0",
+                                          "2026-11-25T10:00 none heads_up:intervention_cooldown",
+                                          "2026-11-26T10:01 deliver heads_up/0"));
+}
+
 TEST(LowConfidence, AskConfirmDeliversTheConfirmationPrompt) {
   auto d = Replayed({{"c", "Maybe Stuck", "2026-11-25T10:00:00Z"}});
   ASSERT_EQ(d.size(), 1u);
