@@ -38,13 +38,34 @@ Decision Sample(bool acted) {
   return d;
 }
 
-TEST(DecisionJson, TheFastWriterSaysExactlyWhatTheDocumentSays) {
-  for (bool acted : {true, false}) {
-    const Decision d = Sample(acted);
-    std::string fast = "left over";
-    AppendDecisionJson(d, &fast);
-    EXPECT_EQ(nlohmann::json::parse(fast), DecisionToJson(d)) << fast;
-  }
+TEST(DecisionJson, WritesEveryFieldOfTheContract) {
+  const Decision d = Sample(true);
+  std::string text = "left over";
+  AppendDecisionJson(d, &text);
+  const nlohmann::json j = nlohmann::json::parse(text);  // valid JSON, escapes and all
+  EXPECT_EQ(j["decision_id"], "00ab");
+  EXPECT_EQ(j["customer"], "c \"1\"");
+  EXPECT_EQ(j["at"], "2025-11-25T10:00:00.123Z");
+  EXPECT_EQ(j["trigger"], nlohmann::json({{"message_id", "m-1"}}));
+  EXPECT_EQ(j["message"], "Line one\nline two ✓");
+  EXPECT_EQ(j["subject"], "Still stuck?");
+  EXPECT_EQ(j["step"], 1);
+  EXPECT_EQ(j["explanation"]["options"], nlohmann::json({"accept", "snooze", "turn_off"}));
+  EXPECT_EQ(j["confidence"], 0.812346);  // six decimals
+  EXPECT_EQ(j["priority"], 12.5);
+  EXPECT_EQ(j["signals"]["stuck"]["score"], 0.75);
+  EXPECT_EQ(j["signals"]["late"]["score"], 0);
+  EXPECT_TRUE(j["models"]["xgb"]["score"].is_null());
+  EXPECT_EQ(j["blocked"][0]["retry_at"], "2025-11-25T19:46:40.000Z");
+  EXPECT_FALSE(j["blocked"][1].contains("retry_at"));
+  EXPECT_EQ(j["missing"][0], "traits.plan");
+
+  const nlohmann::json none = DecisionToJson(Sample(false));
+  EXPECT_EQ(none["trigger"], nlohmann::json({{"timer", "scheduled"}}));
+  EXPECT_TRUE(none["explanation"].is_null());
+  EXPECT_TRUE(none["intervention"].is_null());
+  EXPECT_TRUE(none["step"].is_null());
+  EXPECT_FALSE(none.contains("subject"));
 }
 
 TEST(DecisionState, EncodesAndDecodesEverything) {
