@@ -193,44 +193,17 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<std::string> ProfileJson(std::string_view id) override {
-    std::string canonical;
-    {
-      std::shared_lock lock(identity_mu_);
-      canonical.assign(identity_.Resolve(id));
-    }
-    uint64_t target = last_seq_.load();
-    std::promise<absl::StatusOr<std::string>> result;
-    auto future = result.get_future();
-    PartitionFor(canonical).RunWhenApplied(target, [&](Partition& p) {
-      CustomerState* state = p.Find(canonical);
-      if (state == nullptr) {
-        result.set_value(absl::NotFoundError(absl::StrCat("no customer is known by '", std::string(id), "'")));
-      } else {
-        result.set_value(ProfileToJson(p.rules(), state->profile).dump(2));
-      }
+    return WithCustomer(id, [](Partition& p, CustomerState& state) -> absl::StatusOr<std::string> {
+      return ProfileToJson(p.rules(), state.profile).dump(2);
     });
-    return future.get();
   }
 
   absl::StatusOr<std::string> InspectJson(std::string_view id, std::optional<Micros> at) override {
-    std::string canonical;
-    {
-      std::shared_lock lock(identity_mu_);
-      canonical.assign(identity_.Resolve(id));
-    }
-    std::promise<absl::StatusOr<std::string>> result;
-    auto future = result.get_future();
-    PartitionFor(canonical).RunWhenApplied(last_seq_.load(), [&](Partition& p) {
-      CustomerState* state = p.Find(canonical);
-      if (state == nullptr) {
-        result.set_value(absl::NotFoundError(absl::StrCat("no customer is known by '", std::string(id), "'")));
-        return;
-      }
-      const Micros now = at.value_or(std::max(p.clock(), state->profile.last_seen));
-      const Reading& reading = p.ReadCustomer(*state, now);
-      result.set_value(ReadingToJson(p.reader(), state->profile, state->signals, reading).dump(2));
+    return WithCustomer(id, [&](Partition& p, CustomerState& state) -> absl::StatusOr<std::string> {
+      const Micros now = at.value_or(std::max(p.clock(), state.profile.last_seen));
+      const Reading& reading = p.ReadCustomer(state, now);
+      return ReadingToJson(p.reader(), state.profile, state.signals, reading).dump(2);
     });
-    return future.get();
   }
 
   absl::Status AdvanceClock(Micros now) override {
@@ -327,35 +300,17 @@ class EngineImpl final : public Engine {
                                                 std::optional<Micros> at) override {
     const nlohmann::json parsed = nlohmann::json::parse(patch, nullptr, false);
     if (parsed.is_discarded()) return absl::InvalidArgumentError("preferences: the body is not valid JSON");
-    std::string canonical;
-    {
-      std::shared_lock lock(identity_mu_);
-      canonical.assign(identity_.Resolve(id));
-    }
     const Micros wall = options_.arrival == ArrivalClock::kWall ? clock_->Now() : 0;
-    std::promise<absl::StatusOr<std::string>> result;
-    auto future = result.get_future();
-    PartitionFor(canonical).RunWhenApplied(last_seq_.load(), [&](Partition& p) {
-      CustomerState* state = p.Find(canonical);
-      if (state == nullptr) {
-        result.set_value(absl::NotFoundError(absl::StrCat("no customer is known by '", std::string(id), "'")));
-        return;
-      }
-      const Micros now = at.value_or(wall != 0 ? wall : std::max(p.clock(), state->profile.last_seen));
+    return WithCustomer(id, [&](Partition& p, CustomerState& state) -> absl::StatusOr<std::string> {
+      const Micros now = at.value_or(wall != 0 ? wall : std::max(p.clock(), state.profile.last_seen));
       if (!parsed.empty()) {
-        if (absl::Status s = ApplyPreferencesPatch(*policy_, parsed, now, &state->decisions); !s.ok()) {
-          result.set_value(s);
-          return;
-        }
-        p.Touch(*state);
-        if (absl::Status s = p.Checkpoint(); !s.ok()) {
-          result.set_value(s);
-          return;
-        }
+        UPFRONT_RETURN_IF_ERROR(ApplyPreferencesPatch(*policy_, parsed, now, &state.decisions));
+        p.Touch(state);
+        // Durable before the caller hears it is done.
+        UPFRONT_RETURN_IF_ERROR(p.Checkpoint());
       }
-      result.set_value(PreferencesToJson(*policy_, state->decisions).dump());
+      return PreferencesToJson(*policy_, state.decisions).dump();
     });
-    return future.get();
   }
 
   absl::StatusOr<std::string> AuditTrail(size_t limit) override {
@@ -635,6 +590,27 @@ class EngineImpl final : public Engine {
       late_ += b->report.late;
     }
     return absl::OkStatus();
+  }
+
+  // Runs `work` on the partition that owns the customer known by `id`, once
+  // every acknowledged event is applied; NotFound when nobody has that id.
+  absl::StatusOr<std::string> WithCustomer(
+      std::string_view id,
+      const std::function<absl::StatusOr<std::string>(Partition&, CustomerState&)>& work) {
+    std::string canonical;
+    {
+      std::shared_lock lock(identity_mu_);
+      canonical.assign(identity_.Resolve(id));
+    }
+    std::promise<absl::StatusOr<std::string>> result;
+    auto future = result.get_future();
+    PartitionFor(canonical).RunWhenApplied(last_seq_.load(), [&](Partition& p) {
+      CustomerState* state = p.Find(canonical);
+      result.set_value(state == nullptr ? absl::StatusOr<std::string>(absl::NotFoundError(absl::StrCat(
+                                              "no customer is known by '", std::string(id), "'")))
+                                        : work(p, *state));
+    });
+    return future.get();
   }
 
   Partition& PartitionFor(std::string_view canonical) {
