@@ -28,6 +28,10 @@ bool Contains(const std::vector<std::string>& items, std::string_view item) {
 
 // The intervention the customer's last contact came from, for feedback
 // events that do not say which one they are about.
+int LastContacted(const DecisionState& state) {
+  return state.contacts.empty() ? -1 : state.contacts.back().intervention;
+}
+
 }  // namespace
 
 std::string RenderField(const FieldValue& v) {
@@ -43,14 +47,6 @@ std::string RenderField(const FieldValue& v) {
   }
   return "";
 }
-
-namespace {
-
-int LastContacted(const DecisionState& state) {
-  return state.contacts.empty() ? -1 : state.contacts.back().intervention;
-}
-
-}  // namespace
 
 Decider::Decider(const PolicyReader& reader, const ProfileRules& rules)
     : reader_(&reader),
@@ -293,13 +289,13 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
       if (it == spec.threshold.end()) it = spec.threshold.find(kDefaultSegment);
       in.reading->SetThreshold(it->second);
     }
-    const size_t missing_before = missing.size();
+    // A condition left unknown by a missing input does not hold; the inputs
+    // are recorded so the decision says what it could not see.
     const bool holds = spec.when.Evaluate(reading, &missing);
     InterventionState& s = state->intervention(idx);
     if (!holds) {
       // The episode is over: the next time the condition holds starts a new
-      // one at the first step. Missing inputs matter only where they decided.
-      missing.resize(missing_before);
+      // one at the first step.
       if (!s.in_review) {  // an item an agent may still approve keeps its step
         s.step = -1;
         s.stopped = false;

@@ -47,9 +47,10 @@ class Decider {
   // snoozed, opt-out) and goals met. Call for every event, before Decide.
   void Observe(const Event& event, DecisionState* state) const;
 
-  // Decides at `in.now`. Returns false (and leaves `out` alone) when no
-  // intervention's condition holds; otherwise fills `out` and updates the
-  // state as the decision says (a step taken, a step deferred).
+  // Decides at `in.now`. Returns false when no intervention's condition
+  // holds (`out` is then scratch); otherwise fills `out` and updates the
+  // state as the decision says (a step taken, a step deferred). `out` may be
+  // reused across calls: its buffers are kept.
   bool Decide(const DecisionInput& in, DecisionState* state, Decision* out);
 
   // When the customer's decisions next need a look without an event: a
