@@ -91,8 +91,13 @@ absl::StatusOr<TrainingSet> BuildTrainingSet(const std::string& data_dir, const 
   const size_t width = spec.features.size();
   Micros log_end = std::numeric_limits<Micros>::min();
   absl::Status bad_record = absl::OkStatus();
+  std::string padded;
   UPFRONT_RETURN_IF_ERROR(store->ScanLog(1, [&](const LogRecord& record) {
-    if (!parser.ParseStored(record.event_json, &event, &error)) {
+    // simdjson reads a little past the end; the store's bytes have no room.
+    padded.assign(record.event_json);
+    padded.append(kParsePadding, '\0');
+    if (!parser.ParseStored(std::string_view(padded.data(), record.event_json.size()), &event,
+                            &error)) {
       bad_record = absl::DataLossError(
           fmt::format("event log record {} cannot be read: {}", record.seq, error.reason));
       return false;
