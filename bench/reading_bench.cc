@@ -103,6 +103,10 @@ void BM_ReadingPerEvent(benchmark::State& state) {
   World& w = TheWorld();
   const int64_t burst = state.range(0);
   const bool with_profile = state.range(1) != 0;
+  // state.range(2): look ahead in the queue and prefetch the state of the
+  // customers of the next events, as the partition does.
+  const bool prefetch = state.range(2) != 0;
+  std::vector<size_t> upcoming(16);  // the customers of the next events
   size_t c = 0;
   Reading reading(*w.reader);
   std::mt19937_64 random(42);
@@ -111,7 +115,27 @@ void BM_ReadingPerEvent(benchmark::State& state) {
   int64_t processed = 0;
   for (auto _ : state) {
     // Customers at random: state far bigger than the caches, as in a partition.
-    if (processed % burst == 0) c = static_cast<size_t>(random() % kCustomers);
+    if (processed == 0) {
+      for (size_t k = 0; k < upcoming.size(); ++k) upcoming[k] = static_cast<size_t>(random() % kCustomers);
+    }
+    if (processed % burst == 0) {
+      if (prefetch) {
+        c = upcoming[processed / burst % upcoming.size()];
+        upcoming[processed / burst % upcoming.size()] = static_cast<size_t>(random() % kCustomers);
+        // The partition's stages (Partition::LookAhead): the state object,
+        // then its vectors, then what they point to.
+        const auto ahead = [&](size_t k) -> const Customer& {
+          return *w.customers[upcoming[(processed / burst + k) % upcoming.size()]];
+        };
+        const char* object = reinterpret_cast<const char*>(&ahead(5));
+        for (size_t line = 0; line < sizeof(Customer); line += 64) __builtin_prefetch(object + line);
+        ahead(3).signals.Prefetch();
+        __builtin_prefetch(ahead(3).profile.traits.data());
+        ahead(1).signals.PrefetchNested();
+      } else {
+        c = static_cast<size_t>(random() % kCustomers);
+      }
+    }
     Event& event = w.events[random() % kEventKinds];
     w.now += 1000;  // 1 ms of event time per event
     event.timestamp = w.now;
@@ -138,8 +162,8 @@ void BM_ReadingPerEvent(benchmark::State& state) {
   state.counters["customers"] = kCustomers;
 }
 BENCHMARK(BM_ReadingPerEvent)
-    ->ArgNames({"burst", "profile"})
-    ->ArgsProduct({{1, 8}, {0, 1}})
+    ->ArgNames({"burst", "profile", "prefetch"})
+    ->ArgsProduct({{1, 8}, {0, 1}, {0, 1}})
     ->Iterations(3'000'000)
     ->Unit(benchmark::kNanosecond);
 

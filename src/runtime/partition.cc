@@ -326,6 +326,32 @@ absl::Status Partition::Checkpoint() {
   return absl::OkStatus();
 }
 
+void Partition::LookAhead() {
+  // Each stage reads only what an earlier stage has had time to load.
+  constexpr size_t kMapSlot = 8, kObject = 5, kVectors = 3, kNested = 1;
+  const auto canonical_of = [](const Message* m) -> const std::string* {
+    if (m == nullptr || m->kind != Message::Kind::kEvent) return nullptr;
+    return m->canonical_ref ? m->canonical_ref : &m->canonical;
+  };
+  const auto state_of = [&](size_t ahead) -> const CustomerState* {
+    const std::string* canonical = canonical_of(ring_.Peek(ahead));
+    if (canonical == nullptr) return nullptr;
+    auto it = customers_.find(*canonical);
+    return it == customers_.end() ? nullptr : it->second.get();
+  };
+  if (const std::string* far = canonical_of(ring_.Peek(kMapSlot))) customers_.prefetch(*far);
+  if (const CustomerState* state = state_of(kObject)) {
+    const char* bytes = reinterpret_cast<const char*>(state);
+    for (size_t line = 0; line < sizeof(CustomerState); line += 64) __builtin_prefetch(bytes + line);
+  }
+  if (const CustomerState* state = state_of(kVectors)) {
+    state->signals.Prefetch();
+    __builtin_prefetch(state->profile.traits.data());
+    __builtin_prefetch(state->decisions.interventions.data());
+  }
+  if (const CustomerState* state = state_of(kNested)) state->signals.PrefetchNested();
+}
+
 void Partition::LoadTimer(std::string_view canonical, Micros due) {
   timers_.push(TimerEntry{due, std::string(canonical)});
 }
@@ -546,6 +572,7 @@ void Partition::Run() {
   while (true) {
     size_t handled = 0;
     while (Message* m = ring_.Front()) {
+      LookAhead();
       Handle(*m);
       ring_.Pop();
       if (++handled == 256) break;  // let tasks in between long bursts

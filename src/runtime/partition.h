@@ -152,6 +152,10 @@ class Partition {
   };
 
   void Run();
+  // Starts loading the state of the customers of the next few queued events
+  // (in stages: the map slot, the state object, its heap blocks), so that
+  // handling them does not wait on memory.
+  void LookAhead();
   void Handle(Message& m);
   CustomerState& FindOrCreate(std::string_view canonical);
   void MarkDirty(CustomerState& state);

@@ -49,6 +49,13 @@ class SpscRing {
     if (head == tail_.load(std::memory_order_acquire)) return nullptr;
     return &slots_[head & mask_];
   }
+  // Consumer: the slot `ahead` places after Front(), or nullptr when fewer
+  // are published. For looking ahead (prefetching); do not modify it.
+  Slot* Peek(size_t ahead) {
+    const size_t head = head_.load(std::memory_order_relaxed);
+    if (tail_.load(std::memory_order_acquire) - head <= ahead) return nullptr;
+    return &slots_[(head + ahead) & mask_];
+  }
   void Pop() { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
 
   // Consumer: blocks until something is published or Wake() is called.

@@ -65,6 +65,11 @@ class EventCounter {
   // far as this counter's buckets reach.
   void Merge(const EventCounter& other);
 
+  void Prefetch() const {
+    __builtin_prefetch(hours_.buckets.data());
+    __builtin_prefetch(days_.buckets.data());
+  }
+
   CounterShape shape() const {
     return {static_cast<int>(hours_.buckets.size()), static_cast<int>(days_.buckets.size())};
   }

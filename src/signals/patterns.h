@@ -42,6 +42,10 @@ class RepeatPattern {
   bool OnEvent(uint64_t key, Micros t, int count, Micros within, Micros* fired_at);
 
   size_t key_count() const { return keys_.size(); }
+  void Prefetch() const {
+    __builtin_prefetch(keys_.data());
+    __builtin_prefetch(times_.data());
+  }
   // The kept times of `key` in ascending order; empty when unknown.
   std::vector<Micros> TimesOf(uint64_t key, int count) const;
 
