@@ -36,4 +36,21 @@ struct ReplayCommand {
 // `upfront replay`: decisions for an event file, deterministically.
 int RunReplay(const ReplayCommand& command, const Policy& policy);
 
+struct ReviewCommand {
+  std::string data_dir;
+  std::string status = "pending";
+  size_t limit = 50;
+  bool json = false;
+  bool audit = false;
+  std::string approve, reject;  // review ids
+  std::string agent, message, reason;
+  std::string at;  // when the agent answers (ISO-8601); default now
+};
+// `upfront review`: list, approve or reject review items; the audit trail.
+int RunReview(const ReviewCommand& command, const Policy& policy);
+
+// `upfront preferences`: show or change a customer's preferences and consent.
+int RunPreferences(const std::string& data_dir, const Policy& policy, const std::string& id,
+                   const std::string& patch);
+
 }  // namespace upfront

@@ -309,7 +309,50 @@ int main(int argc, char** argv) {
                  "Same input, same output, byte for byte. Exit status: 0 ok, 1 some events\n"
                  "rejected (listed on stderr), 2 failure.");
 
+  ReviewCommand review_command;
+  CLI::App* review = app.add_subcommand("review", "Work the human review queue: list, approve (with an edit) or reject");
+  review->add_option("--data", review_command.data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  review->add_option("--policy", policy_path, "Policy file (defaults to the one the data directory last used)");
+  review->add_option("--status", review_command.status, "Items to list: pending, approved, rejected, expired or all")
+      ->check(CLI::IsMember({"pending", "approved", "rejected", "expired", "all"}));
+  review->add_option("--limit", review_command.limit, "At most this many items");
+  review->add_flag("--json", review_command.json, "Print the items as JSON");
+  review->add_flag("--audit", review_command.audit, "Print the audit trail of agent answers instead");
+  CLI::Option* approve_opt = review->add_option("--approve", review_command.approve, "Approve this review item");
+  CLI::Option* reject_opt = review->add_option("--reject", review_command.reject, "Reject this review item");
+  approve_opt->excludes(reject_opt);
+  review->add_option("--agent", review_command.agent, "Who answers (recorded in the audit trail)");
+  review->add_option("--message", review_command.message, "With --approve: the message as edited")->needs(approve_opt);
+  review->add_option("--reason", review_command.reason, "With --reject: why")->needs(reject_opt);
+  review->add_option("--at", review_command.at,
+                     "When the answer is given, ISO-8601 (default: now; for data replayed in event\n"
+                     "time, a time within the item's 24 hours)");
+  review->footer("An approval delivers the (edited) message; a rejection ends the episode. Items lapse\n"
+                 "after 24 hours. Exit status: 0 ok, 1 unknown or no longer pending item or bad\n"
+                 "answer, 2 failure.");
+
+  std::string patch;
+  CLI::App* preferences = app.add_subcommand("preferences", "Show or change a customer's preferences and consent");
+  preferences->add_option("--data", data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  preferences->add_option("--policy", policy_path, "Policy file (defaults to the one the data directory last used)");
+  preferences->add_option("--set", patch,
+                          "A JSON patch, e.g. '{\"channels\": {\"email\": \"opt_out\"}}' (docs/decisions.md)");
+  preferences->add_option("id", id, "userId or anonymousId")->required();
+
   CLI11_PARSE(app, argc, argv);
+  if (*review || *preferences) {
+    const std::string& dir = *review ? review_command.data_dir : data_dir;
+    auto policy = LoadPolicyFor(policy_path, dir);
+    if (!policy.ok()) return Fail(policy.status());
+    if (*review) {
+      if ((!review_command.approve.empty() || !review_command.reject.empty()) && review_command.agent.empty()) {
+        std::cerr << "upfront: --agent is required to answer a review item\n";
+        return 1;
+      }
+      return RunReview(review_command, *policy);
+    }
+    return RunPreferences(dir, *policy, id, patch);
+  }
   if (*replay) {
     auto policy = LoadPolicyFile(policy_path);
     if (!policy.ok()) return Fail(policy.status());

@@ -467,6 +467,7 @@ bool Decider::ResolveReview(DecisionState* state, int i, std::string_view review
   if (i < 0 || static_cast<size_t>(i) >= state->interventions.size()) return false;
   InterventionState& s = state->interventions[i];
   if (!s.in_review || s.review_id != review_id) return false;
+  if (now >= s.review_expires) return false;  // lapsed: its timer will say so
   s.in_review = false;
   s.review_id.clear();
   if (approve) {

@@ -64,7 +64,7 @@ class Decider {
   // An agent's answer to review item `review_id` of intervention `i`, at
   // `now`. Approve: the step counts as delivered then. Reject: the episode
   // takes no more steps. False when the customer's state no longer waits for
-  // that item (already answered, expired, or superseded).
+  // that item (already answered, lapsed at `now`, or superseded).
   bool ResolveReview(DecisionState* state, int i, std::string_view review_id, bool approve,
                      Micros now);
 
