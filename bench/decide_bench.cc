@@ -21,6 +21,7 @@
 #include "src/decide/decider.h"
 #include "src/event/batch.h"
 #include "src/event/event_parser.h"
+#include "bench/example_policy.h"
 #include "src/event/field_catalog.h"
 #include "src/profile/profile.h"
 #include "src/reading/reader.h"
@@ -40,14 +41,8 @@ struct Customer {
   DecisionState decisions;
 };
 
-struct World {
-  std::unique_ptr<Policy> policy;
-  std::unique_ptr<FieldCatalog> catalog;
-  std::unique_ptr<ProfileRules> rules;
-  std::unique_ptr<PolicyReader> reader;
+struct World : ExamplePolicy {
   StringMap<std::unique_ptr<Customer>> customers;
-  std::string lines;
-  std::vector<RawEvent> raw;
 };
 
 // Event lines for `burst` events per customer in a row, customers at random.
@@ -79,12 +74,7 @@ std::string MakeLines(int burst) {
 World& TheWorld() {
   static World* world = [] {
     auto* w = new World;
-    w->policy = std::make_unique<Policy>(
-        LoadPolicyFile(std::string(UPFRONT_SOURCE_DIR) + "/examples/ecommerce/policy.yaml").value());
-    const EventsPolicy& ev = w->policy->events;
-    w->catalog = std::make_unique<FieldCatalog>(ev.keep_properties, ev.keep_traits, ev.hash, "key");
-    w->rules = std::make_unique<ProfileRules>(*w->policy, *w->catalog);
-    w->reader = PolicyReader::Create(*w->policy, *w->catalog).value();
+    static_cast<ExamplePolicy&>(*w) = ExamplePolicy::Load();
     w->customers.reserve(kCustomers);
     char id[32];
     // Every customer has been seen before (a page view and their traits), so

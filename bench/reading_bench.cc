@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/example_policy.h"
 #include "src/event/field_catalog.h"
 #include "src/profile/profile.h"
 #include "src/reading/reader.h"
@@ -32,11 +33,7 @@ struct Customer {
   CustomerSignals signals;
 };
 
-struct World {
-  std::unique_ptr<Policy> policy;
-  std::unique_ptr<FieldCatalog> catalog;
-  std::unique_ptr<ProfileRules> rules;
-  std::unique_ptr<PolicyReader> reader;
+struct World : ExamplePolicy {
   std::vector<std::unique_ptr<Customer>> customers;
   std::vector<Event> events;  // one template per kind
   Micros now = 20'000 * kMicrosPerDay;
@@ -51,12 +48,7 @@ void SetText(const FieldCatalog& catalog, Event* e, std::string_view property, s
 World& TheWorld() {
   static World* world = [] {
     auto* w = new World;
-    w->policy = std::make_unique<Policy>(
-        LoadPolicyFile(std::string(UPFRONT_SOURCE_DIR) + "/examples/ecommerce/policy.yaml").value());
-    const EventsPolicy& ev = w->policy->events;
-    w->catalog = std::make_unique<FieldCatalog>(ev.keep_properties, ev.keep_traits, ev.hash, "key");
-    w->rules = std::make_unique<ProfileRules>(*w->policy, *w->catalog);
-    w->reader = PolicyReader::Create(*w->policy, *w->catalog).value();
+    static_cast<ExamplePolicy&>(*w) = ExamplePolicy::Load();
     const int tenure = w->catalog->TraitId("tenure_days");
     const int plan = w->catalog->TraitId("plan");
     w->customers.reserve(kCustomers);

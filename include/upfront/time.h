@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 
 namespace upfront {
 
@@ -13,6 +14,10 @@ inline constexpr Micros kMicrosPerSecond = 1000 * kMicrosPerMilli;
 inline constexpr Micros kMicrosPerMinute = 60 * kMicrosPerSecond;
 inline constexpr Micros kMicrosPerHour = 60 * kMicrosPerMinute;
 inline constexpr Micros kMicrosPerDay = 24 * kMicrosPerHour;
+
+// "No time": a timer that is not set, a moment that has not happened yet.
+// Below every real time, so max() with it is the other time.
+inline constexpr Micros kNever = std::numeric_limits<Micros>::min();
 
 // The source of "now". Wall-clock time enters the engine only through a
 // Clock, so decisions are a function of event time and tests stay

@@ -117,7 +117,7 @@ void Decider::Observe(const Event& event, DecisionState* state) const {
             ++s.dismissals;
             s.last_dismissed = t;
             s.step = -1;
-            s.retry_at = kNotSet;
+            s.retry_at = kNever;
             if (m.suppress_after > 0 && s.dismissals >= static_cast<uint32_t>(m.suppress_after)) {
               s.suppressed_until = t + m.suppress_for;
             }
@@ -129,7 +129,7 @@ void Decider::Observe(const Event& event, DecisionState* state) const {
             InterventionState& s = state->intervention(last);
             s.snoozed_until = t + kSnooze;
             s.step = -1;
-            s.retry_at = kNotSet;
+            s.retry_at = kNever;
           }
           break;
         case OutcomeRole::kOptOut: state->preferences.opted_out = true; break;
@@ -149,7 +149,7 @@ bool Decider::HasConsent(const Profile& profile, const DecisionState& state,
   for (const PurposeConsent& purpose : state.preferences.purposes) {
     if (purpose.purpose != kProactivePurpose) continue;
     if (purpose.state != PurposeConsent::State::kGranted) return false;
-    if (purpose.expires != kNotSet && purpose.expires <= now) return false;  // lapsed
+    if (purpose.expires != kNever && purpose.expires <= now) return false;  // lapsed
   }
   if (channel.consent_trait.empty()) return true;
   if (Contains(state.preferences.channel_opt_ins, channel.name)) return true;
@@ -190,10 +190,10 @@ Decider::Reasons Decider::Guardrails(const DecisionInput& in, const DecisionStat
   if (s.snoozed_until > now || state.preferences.snoozed_until > now) reasons.Add("snoozed");
   if (m.pause_on_incident && state.incident_open) reasons.Add("incident_pause");
   if (s.suppressed_until > now ||
-      (m.dismiss_cooldown > 0 && s.last_dismissed != kNotSet && s.last_dismissed + m.dismiss_cooldown > now)) {
+      (m.dismiss_cooldown > 0 && s.last_dismissed != kNever && s.last_dismissed + m.dismiss_cooldown > now)) {
     reasons.Add("dismiss_backoff");
   }
-  if (step == 0 && spec.cooldown > 0 && s.last_contact != kNotSet && s.last_contact + spec.cooldown > now) {
+  if (step == 0 && spec.cooldown > 0 && s.last_contact != kNever && s.last_contact + spec.cooldown > now) {
     reasons.Add("intervention_cooldown");
   }
   // The global cooldown spaces out different help; a ladder's own next step
@@ -231,7 +231,7 @@ Decider::Reasons Decider::Guardrails(const DecisionInput& in, const DecisionStat
     if (m.max_per_week > 0 && this_week >= m.max_per_week) reasons.Add("weekly_cap");
   }
   if (channel.needs_presence &&
-      (state.last_presence == kNotSet || now - state.last_presence > m.presence_window)) {
+      (state.last_presence == kNever || now - state.last_presence > m.presence_window)) {
     reasons.Add("no_presence");
   }
   if (confidence < spec.min_confidence && spec.low_confidence == LowConfidence::kSkip) {
@@ -300,7 +300,7 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
         s.step = -1;
         s.stopped = false;
         s.rejected = false;
-        s.retry_at = kNotSet;
+        s.retry_at = kNever;
       }
       continue;
     }
@@ -340,11 +340,11 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
       // Held only by quiet hours: look again when they end, and go then if
       // it is still warranted.
       const bool deferred = reasons.count == 1 && std::string_view(reasons.names[0]) == "quiet_hours";
-      s.retry_at = deferred ? retry_at : kNotSet;
+      s.retry_at = deferred ? retry_at : kNever;
       AddBlocked(out, spec.name, reasons.names[0], deferred ? retry_at : 0);
       continue;
     }
-    s.retry_at = kNotSet;
+    s.retry_at = kNever;
     Candidate c;
     c.intervention = i;
     c.step = step;
@@ -495,11 +495,11 @@ void Decider::AddBlocked(Decision* out, const std::string& intervention, const c
 }
 
 Micros Decider::NextDue(const DecisionState& state) const {
-  Micros due = kNotSet;
+  Micros due = kNever;
   // A step that came due and was held stays held until an event or a
   // deferral says otherwise; it is not looked at again and again.
   const auto consider = [&](Micros t) {
-    if (t != kNotSet && t > state.last_decided && (due == kNotSet || t < due)) due = t;
+    if (t != kNever && t > state.last_decided && (due == kNever || t < due)) due = t;
   };
   for (size_t i = 0; i < state.interventions.size() && i < policy_->interventions.size(); ++i) {
     const InterventionState& s = state.interventions[i];

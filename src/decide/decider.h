@@ -54,7 +54,7 @@ class Decider {
   bool Decide(const DecisionInput& in, DecisionState* state, Decision* out);
 
   // When the customer's decisions next need a look without an event: a
-  // ladder's next step, or a step deferred past quiet hours. kNotSet if never.
+  // ladder's next step, or a step deferred past quiet hours. kNever if never.
   Micros NextDue(const DecisionState& state) const;
 
   // Review items whose time ran out during the last Decide (their steps may

@@ -2,9 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <iterator>
-
-#include <fmt/format.h>
 
 #include "src/common/time_format.h"
 #include "src/event/event_json.h"
@@ -13,32 +10,22 @@ namespace upfront {
 
 namespace {
 
-// Six decimals: more than any score, confidence or priority means, and much
+// Six decimals: more than any score, confidence or priority means, and
 // cheaper to write than the shortest round-trip form. JSON has no NaN or inf.
 void AppendNumber(double v, std::string* out) {
   if (!std::isfinite(v)) {
     out->append("null");
     return;
   }
-  if (std::abs(v) >= 1e12) {
-    fmt::format_to(std::back_inserter(*out), "{}", v);
+  char buf[400];  // room for the largest double in fixed notation
+  char* end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 6).ptr;
+  while (end[-1] == '0') --end;
+  if (end[-1] == '.') --end;
+  if (end - buf == 2 && buf[0] == '-' && buf[1] == '0') {  // -0.0000001 rounds to "-0"
+    out->push_back('0');
     return;
   }
-  int64_t scaled = std::llround(v * 1e6);
-  if (scaled < 0) {
-    out->push_back('-');
-    scaled = -scaled;
-  }
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, scaled / 1'000'000);
-  out->append(digits, end);
-  int64_t fraction = scaled % 1'000'000;
-  if (fraction == 0) return;
-  char decimals[7] = {'.', '0', '0', '0', '0', '0', '0'};
-  for (int i = 6; i >= 1; --i, fraction /= 10) decimals[i] = static_cast<char>('0' + fraction % 10);
-  int length = 7;
-  while (decimals[length - 1] == '0') --length;
-  out->append(decimals, static_cast<size_t>(length));
+  out->append(buf, end);
 }
 
 void AppendKey(std::string_view key, std::string* out) {
@@ -96,7 +83,7 @@ void AppendDecisionJson(const Decision& d, std::string* out) {
   if (d.step < 0) {
     out->append("null");
   } else {
-    fmt::format_to(std::back_inserter(*out), "{}", d.step);
+    out->append(std::to_string(d.step));
   }
   out->push_back(',');
   AppendKey("channel", out);

@@ -15,22 +15,21 @@
 
 namespace upfront {
 
-inline constexpr Micros kNotSet = std::numeric_limits<Micros>::min();
 
 struct InterventionState {
   int step = -1;               // the last step taken in the current episode; -1: none
-  Micros step_at = kNotSet;    // when it was taken
-  Micros last_contact = kNotSet;  // the last delivery of any step (intervention cooldown)
+  Micros step_at = kNever;    // when it was taken
+  Micros last_contact = kNever;  // the last delivery of any step (intervention cooldown)
   bool stopped = false;        // goal met, accepted or rejected by an agent: no more steps this episode
   bool rejected = false;       // ... stopped by an agent's rejection
   bool in_review = false;      // the last step waits for an agent
   std::string review_id;       // ... in this review item
-  Micros review_expires = kNotSet;
-  Micros retry_at = kNotSet;   // a held step is looked at again then (quiet hours end, cooldown end)
+  Micros review_expires = kNever;
+  Micros retry_at = kNever;   // a held step is looked at again then (quiet hours end, cooldown end)
   uint32_t dismissals = 0;
-  Micros last_dismissed = kNotSet;
-  Micros suppressed_until = kNotSet;
-  Micros snoozed_until = kNotSet;
+  Micros last_dismissed = kNever;
+  Micros suppressed_until = kNever;
+  Micros snoozed_until = kNever;
   bool declined = false;       // the customer turned this help off
   bool operator==(const InterventionState&) const = default;
 };
@@ -50,8 +49,8 @@ struct PurposeConsent {
   enum class State : uint8_t { kGranted, kDenied, kRevoked };
   std::string purpose;
   State state = State::kGranted;
-  Micros since = kNotSet;
-  Micros expires = kNotSet;  // kNotSet: does not lapse
+  Micros since = kNever;
+  Micros expires = kNever;  // kNever: does not lapse
   bool operator==(const PurposeConsent&) const = default;
 };
 
@@ -59,7 +58,7 @@ struct Preferences {
   std::vector<std::string> channel_opt_outs;
   std::vector<std::string> channel_opt_ins;  // explicit, beyond consent traits
   std::string preferred_channel;
-  Micros snoozed_until = kNotSet;  // all proactive help
+  Micros snoozed_until = kNever;  // all proactive help
   bool opted_out = false;          // no proactive help at all
   bool has_quiet_hours = false;    // the customer's own quiet hours, replacing the policy's
   int quiet_start_minute = 0;
@@ -74,13 +73,13 @@ struct DecisionState {
   Preferences preferences;
   std::string timezone;  // the latest context.timezone the customer's events carried
   std::string locale;
-  Micros last_presence = kNotSet;  // the latest page/screen view or browser/app event
+  Micros last_presence = kNever;  // the latest page/screen view or browser/app event
   // The latest value each kept property had in the customer's events, for
   // {{last.properties.X}} (by catalog id, ascending; hashed ones never).
   std::vector<std::pair<uint16_t, std::string>> last_properties;
   bool incident_open = false;
   uint64_t decisions = 0;  // decision points so far (part of decision ids)
-  Micros last_decided = kNotSet;  // timers due at or before this have been looked at
+  Micros last_decided = kNever;  // timers due at or before this have been looked at
 
   InterventionState& intervention(size_t i) {
     if (interventions.size() <= i) interventions.resize(i + 1);

@@ -10,7 +10,7 @@ namespace upfront {
 namespace {
 
 nlohmann::json TimeOrNull(Micros t) {
-  return t == kNotSet ? nlohmann::json(nullptr) : nlohmann::json(FormatTimestamp(t));
+  return t == kNever ? nlohmann::json(nullptr) : nlohmann::json(FormatTimestamp(t));
 }
 
 std::string Minute(int m) { return fmt::format("{:02d}:{:02d}", m / 60, m % 60); }
@@ -75,7 +75,7 @@ absl::Status ApplyPreferencesPatch(const Policy& policy, const nlohmann::json& p
   const auto time_or_null = [&](const nlohmann::json& v, std::string_view field,
                                 Micros* out) -> absl::Status {
     if (v.is_null()) {
-      *out = kNotSet;
+      *out = kNever;
       return absl::OkStatus();
     }
     std::optional<Micros> t = v.is_string() ? ParseTimestamp(v.get<std::string>()) : std::nullopt;

@@ -313,7 +313,7 @@ absl::Status Partition::Checkpoint() {
   }
   for (const std::string& id : pending_deletes_) {
     c.deletes.push_back(id);
-    c.timers.emplace_back(id, kNoTimer);
+    c.timers.emplace_back(id, kNever);
   }
   c.learners = learning_.Save();
   UPFRONT_RETURN_IF_ERROR(store_->WriteCheckpoints({&c, 1}));
@@ -363,10 +363,10 @@ void Partition::MarkDirty(CustomerState& state) {
 }
 
 Micros Partition::DueOf(const CustomerState& state) const {
-  Micros due = kNoTimer;
+  Micros due = kNever;
   for (Micros t : {state.signals.NextDue(), learning_.NextDue(state.labels),
                    decider_.NextDue(state.decisions)}) {
-    if (t != kNoTimer && (due == kNoTimer || t < due)) due = t;
+    if (t != kNever && (due == kNever || t < due)) due = t;
   }
   return due;
 }
@@ -502,15 +502,14 @@ absl::StatusOr<std::string> Partition::AnswerReview(const std::string& review_js
 
 void Partition::Schedule(CustomerState& state) {
   const Micros due = DueOf(state);
-  if (due == kNoTimer || due == state.scheduled_due) return;
+  if (due == kNever || due == state.scheduled_due) return;
   // Only when the customer's earliest timer changes, not on every event.
   timers_.push(TimerEntry{due, state.profile.id});
   state.scheduled_due = due;
 }
 
 void Partition::Evaluate(CustomerState& state, Micros now, std::string_view event_name) {
-  reader_->Read(state.profile, state.signals, now, &reading_,
-                learning_.active() ? &learning_.models() : nullptr);
+  ReadCustomer(state, now);
   learning_.Observe(reading_, event_name, now, &state.labels);
   for (size_t m = 0; m < drift_.size(); ++m) {
     const ModelReading& model = reading_.model(static_cast<int>(m));
@@ -522,6 +521,8 @@ void Partition::Evaluate(CustomerState& state, Micros now, std::string_view even
 }
 
 const Reading& Partition::ReadCustomer(CustomerState& state, Micros now) {
+  // Timers due by `now` fire first (a no-op on the event path: the event
+  // already advanced its customer's signals).
   if (state.signals.AdvanceTo(now) > 0) {
     MarkDirty(state);
     Schedule(state);
@@ -538,10 +539,10 @@ void Partition::FireTimers(Micros now) {
     CustomerState* state = Find(canonical);
     if (state == nullptr) continue;
     const Micros due = DueOf(*state);
-    if (due == kNoTimer || due > now) continue;  // an older entry; the newer one is queued
+    if (due == kNever || due > now) continue;  // an older entry; the newer one is queued
     // At the timer's own time, not the clock's: what happens then does not
     // depend on when the next event happened to arrive.
-    state->scheduled_due = kNoTimer;
+    state->scheduled_due = kNever;
     state->signals.AdvanceTo(due);
     Evaluate(*state, due, "");
     Decide(*state, nullptr, due);

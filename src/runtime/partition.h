@@ -50,9 +50,9 @@ struct CustomerState {
   DecisionState decisions;
   bool dirty = false;
   // The due time this customer was last entered with in the timer heap.
-  Micros scheduled_due = kNoTimer;
+  Micros scheduled_due = kNever;
   // The due time the stored timer index holds for this customer.
-  Micros indexed_due = kNoTimer;
+  Micros indexed_due = kNever;
 };
 
 // Per-model score histograms for drift monitoring: the first
@@ -198,7 +198,7 @@ class Partition {
   // Customers by their earliest pending timer; entries whose customer has
   // since moved on are skipped when they come up.
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
-  Micros clock_ = kNoTimer;  // the latest event time this partition has seen
+  Micros clock_ = kNever;  // the latest event time this partition has seen
   Reading reading_;
   OnlineLearning learning_;
   Decider decider_;

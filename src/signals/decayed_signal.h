@@ -24,7 +24,6 @@
 
 namespace upfront {
 
-inline constexpr Micros kNever = std::numeric_limits<Micros>::min();
 
 class DecayedSignal {
  public:

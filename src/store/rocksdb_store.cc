@@ -308,7 +308,7 @@ class RocksDbStore final : public StateStore {
       for (const auto& [canonical, state] : c.puts) wb.Put(handles_[kState], CustomerKey(canonical), state);
       for (std::string_view canonical : c.deletes) wb.Delete(handles_[kState], CustomerKey(canonical));
       for (const auto& [canonical, due] : c.timers) {
-        if (due == kNoTimer) {
+        if (due == kNever) {
           wb.Delete(handles_[kTimers], canonical);
         } else {
           wb.Put(handles_[kTimers], canonical, SeqKey(static_cast<uint64_t>(due)));

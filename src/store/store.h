@@ -48,8 +48,6 @@ struct CommitBatch {
   Micros stream_watermark = 0;
 };
 
-// Deletes a customer's entry in the timer index.
-inline constexpr Micros kNoTimer = std::numeric_limits<Micros>::min();
 
 // One partition's state flush: written atomically with its applied sequence.
 struct Checkpoint {
@@ -58,7 +56,7 @@ struct Checkpoint {
   std::vector<std::pair<std::string_view, std::string_view>> puts;  // canonical -> state
   std::vector<std::string_view> deletes;                            // canonical ids
   // The timer index: canonical -> the customer's earliest pending event-time
-  // timer (kNoTimer: none), so timers fire after a restart without loading
+  // timer (kNever: none), so timers fire after a restart without loading
   // every customer.
   std::vector<std::pair<std::string_view, Micros>> timers;
   // State of the partition's online learners: model name -> state.
