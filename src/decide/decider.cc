@@ -52,6 +52,7 @@ Decider::Decider(const PolicyReader& reader, const ProfileRules& rules)
     : reader_(&reader),
       policy_(&reader.policy()),
       rules_(&rules),
+      timezone_trait_(reader.catalog().TraitId("timezone")),
       clock_(reader.policy().default_timezone) {
   for (const InterventionSpec& spec : policy_->interventions) {
     Compiled c;
@@ -206,7 +207,8 @@ Decider::Reasons Decider::Guardrails(const DecisionInput& in, const DecisionStat
       break;
     }
   }
-  const LocalClock::Local local = clock_.At(state.timezone, now);
+  const std::string_view zone = ZoneOf(*in.profile, state);
+  const LocalClock::Local local = clock_.At(zone, now);
   const bool own_quiet = state.preferences.has_quiet_hours;
   const bool has_quiet = own_quiet || m.has_quiet_hours;
   const int quiet_start = own_quiet ? state.preferences.quiet_start_minute : m.quiet_start_minute;
@@ -214,7 +216,7 @@ Decider::Reasons Decider::Guardrails(const DecisionInput& in, const DecisionStat
   if (has_quiet && !channel.quiet_hours_exempt &&
       InQuietHours(local.minute_of_day, quiet_start, quiet_end)) {
     reasons.Add("quiet_hours");
-    *retry_at = clock_.NextMinuteOfDay(state.timezone, now, quiet_end);
+    *retry_at = clock_.NextMinuteOfDay(zone, now, quiet_end);
   }
   if (m.max_per_day > 0 || m.max_per_week > 0) {
     int today = 0, this_week = 0;
@@ -451,7 +453,7 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
     s.review_expires = in.now + kReviewTtl;
   } else {
     s.last_contact = in.now;
-    const LocalClock::Local local = clock_.At(state->timezone, in.now);
+    const LocalClock::Local local = clock_.At(ZoneOf(*in.profile, *state), in.now);
     state->contacts.push_back({in.now, static_cast<uint16_t>(winner->intervention), out->channel,
                                local.day, local.week});
   }
@@ -462,8 +464,17 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
   return true;
 }
 
-bool Decider::ResolveReview(DecisionState* state, int i, std::string_view review_id, bool approve,
-                            Micros now) {
+std::string_view Decider::ZoneOf(const Profile& profile, const DecisionState& state) const {
+  if (timezone_trait_ >= 0 && static_cast<size_t>(timezone_trait_) < profile.has_trait.size() &&
+      profile.has_trait[timezone_trait_] &&
+      profile.traits[timezone_trait_].kind == FieldValue::Kind::kString) {
+    return profile.traits[timezone_trait_].text;
+  }
+  return state.timezone;  // the latest context.timezone; "" is the policy's default
+}
+
+bool Decider::ResolveReview(const Profile& profile, DecisionState* state, int i,
+                            std::string_view review_id, bool approve, Micros now) {
   if (i < 0 || static_cast<size_t>(i) >= state->interventions.size()) return false;
   InterventionState& s = state->interventions[i];
   if (!s.in_review || s.review_id != review_id) return false;
@@ -473,7 +484,7 @@ bool Decider::ResolveReview(DecisionState* state, int i, std::string_view review
   if (approve) {
     s.step_at = now;  // the ladder's next delay counts from the delivery
     s.last_contact = now;
-    const LocalClock::Local local = clock_.At(state->timezone, now);
+    const LocalClock::Local local = clock_.At(ZoneOf(profile, *state), now);
     state->contacts.push_back({now, static_cast<uint16_t>(i),
                                policy_->interventions[i].ladder[s.step].channel, local.day,
                                local.week});

@@ -65,8 +65,8 @@ class Decider {
   // `now`. Approve: the step counts as delivered then. Reject: the episode
   // takes no more steps. False when the customer's state no longer waits for
   // that item (already answered, lapsed at `now`, or superseded).
-  bool ResolveReview(DecisionState* state, int i, std::string_view review_id, bool approve,
-                     Micros now);
+  bool ResolveReview(const Profile& profile, DecisionState* state, int i,
+                     std::string_view review_id, bool approve, Micros now);
 
  private:
   struct Compiled {
@@ -97,6 +97,9 @@ class Decider {
                   Micros now) const;
   bool OptedOut(const Profile& profile, const DecisionState& state,
                 const ChannelSpec& channel) const;
+  // The customer's time zone: a `timezone` trait when the policy keeps one
+  // and the customer has it, else their events' latest context.timezone.
+  std::string_view ZoneOf(const Profile& profile, const DecisionState& state) const;
   double Propensity(const Reading& reading, int i) const;
   double Confidence(const DecisionInput& in, int i) const;
   void Render(const DecisionInput& in, const DecisionState& state, int i, int step,
@@ -105,6 +108,7 @@ class Decider {
   const PolicyReader* reader_;
   const Policy* policy_;
   const ProfileRules* rules_;
+  const int timezone_trait_;  // -1 when the policy keeps no `timezone` trait
   std::vector<Compiled> compiled_;
   static void AddBlocked(Decision* out, const std::string& intervention, const char* reason,
                          Micros retry_at);

@@ -157,6 +157,17 @@ TEST(Guardrails, QuietHoursAreTheCustomersOwnAndADeferredStepGoesOutWhenTheyEnd)
   EXPECT_EQ(d[0]["blocked"][0]["retry_at"], "2026-11-25T23:00:00.000Z");
 }
 
+TEST(Guardrails, ATimezoneTraitInTheProfileWinsOverTheEventsContext) {
+  std::string policy = kPolicy;
+  policy.replace(policy.find("keep_traits: [email_opt_in]"), 27, "keep_traits: [email_opt_in, timezone]");
+  // The events say UTC (13:00, daytime) but the customer's profile says Tokyo (22:00).
+  auto d = Replayed({{"c", "identify:{\"timezone\": \"Asia/Tokyo\"}", "2026-11-25T12:00:00Z"},
+                     {"c", "Stuck", "2026-11-25T13:00:00Z"}},
+                    "", policy);
+  EXPECT_THAT(Briefs(d, "c"), ElementsAre("2026-11-25T13:00 none help:quiet_hours"));
+  EXPECT_EQ(d[0]["blocked"][0]["retry_at"], "2026-11-25T23:00:00.000Z");
+}
+
 TEST(Guardrails, AThirdProactiveContactInADayIsHeldUntilTheNextLocalDay) {
   auto d = Replayed({{"c", "Stuck", "2026-11-25T09:00:00Z"},
                 {"c", "Order Late", "2026-11-25T10:30:00Z"},

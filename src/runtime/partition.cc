@@ -441,7 +441,7 @@ absl::StatusOr<std::string> Partition::AnswerReview(const std::string& review_js
     if (interventions[i].name == item["intervention"]) index = static_cast<int>(i);
   }
   const Micros now = at.value_or(wall_now != 0 ? wall_now : std::max(clock_, state ? state->profile.last_seen : 0));
-  if (state == nullptr || !decider_.ResolveReview(&state->decisions, index, review_id, approve, now)) {
+  if (state == nullptr || !decider_.ResolveReview(state->profile, &state->decisions, index, review_id, approve, now)) {
     SetReviewStatus(review_id, "expired");
     return absl::FailedPreconditionError(
         fmt::format("review item {} no longer waits for an answer (it lapsed or was superseded)", review_id));
