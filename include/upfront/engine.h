@@ -112,6 +112,12 @@ struct ReviewAnswer {
   std::optional<Micros> at;  // when; default: now (wall clock) or the latest event time (event-time engines)
 };
 
+// What an erasure removed.
+struct ErasureReport {
+  std::vector<std::string> ids;  // the canonical id first, then every id merged into it
+  uint64_t events = 0;           // log records erased
+};
+
 class Engine {
  public:
   // Opens (or creates) the data directory and recovers every acknowledged
@@ -169,6 +175,21 @@ class Engine {
 
   // The audit trail of agent actions, oldest first, as a JSON array.
   virtual absl::StatusOr<std::string> AuditTrail(size_t limit) = 0;
+
+  // Every id the customer known by `id` goes by, the canonical one first.
+  // NotFound if unknown.
+  virtual absl::StatusOr<std::vector<std::string>> CustomerIds(std::string_view id) = 0;
+  // Everything the engine holds about the customer known by `id`: ids,
+  // profile, preferences, stored events and review items, as one JSON object.
+  virtual absl::StatusOr<std::string> ExportCustomer(std::string_view id) = 0;
+  // Privacy erasure: the profile, state, timers, stored events, identity
+  // links and review items of the customer and every id merged into them,
+  // durably. Events that arrive while it runs may be erased with it; later
+  // ones start a new profile. NotFound if unknown.
+  virtual absl::StatusOr<ErasureReport> EraseCustomer(std::string_view id) = 0;
+  // Retention: deletes stored events that arrived longer ago than the
+  // policy's `retention` (also done on open). Returns how many.
+  virtual absl::StatusOr<uint64_t> PurgeExpiredEvents() = 0;
 
   // Waits until every acknowledged event is applied and state is written.
   virtual absl::Status Flush() = 0;

@@ -12,6 +12,23 @@ void IdentityIndex::Load(std::string_view id, std::string_view canonical) {
   members_[canonical].emplace_back(id);
 }
 
+std::vector<std::string> IdentityIndex::Members(std::string_view canonical) const {
+  std::vector<std::string> ids{std::string(canonical)};
+  if (auto it = members_.find(canonical); it != members_.end()) {
+    for (const std::string& id : it->second) {
+      if (id != canonical) ids.push_back(id);
+    }
+  }
+  return ids;
+}
+
+std::vector<std::string> IdentityIndex::Forget(std::string_view canonical) {
+  std::vector<std::string> ids = Members(canonical);
+  for (const std::string& id : ids) canonical_of_.erase(id);
+  if (auto it = members_.find(canonical); it != members_.end()) members_.erase(it);
+  return ids;
+}
+
 void IdentityIndex::Merge(const std::string& from, const std::string& to,
                           std::vector<std::pair<std::string, std::string>>* changes) {
   std::vector<std::string> moved;

@@ -43,6 +43,12 @@ class IdentityIndex {
 
   size_t merged_ids() const { return canonical_of_.size(); }
 
+  // Every id that resolves to `canonical`, itself first.
+  std::vector<std::string> Members(std::string_view canonical) const;
+  // Forgets every link into `canonical` (privacy erasure); returns the ids
+  // that resolved to it, itself first.
+  std::vector<std::string> Forget(std::string_view canonical);
+
  private:
   void Merge(const std::string& from, const std::string& to,
              std::vector<std::pair<std::string, std::string>>* changes);

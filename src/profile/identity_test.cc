@@ -64,6 +64,22 @@ TEST(IdentityIndex, AliasMovesEveryMemberOfTheMergedProfile) {
   EXPECT_EQ(changes.size(), 2u);
 }
 
+TEST(IdentityIndex, ForgetUnlinksEveryMemberOfAProfile) {
+  IdentityIndex index;
+  Routing r;
+  std::vector<std::pair<std::string, std::string>> changes;
+  index.Route(Make(EventType::kIdentify, "user", "anon"), &r, &changes);
+  index.Route(Make(EventType::kAlias, "user", "", "old-device"), &r, &changes);
+  EXPECT_EQ(index.Members("user"), (std::vector<std::string>{"user", "anon", "old-device"}));
+  EXPECT_EQ(index.Members("stranger"), (std::vector<std::string>{"stranger"}));
+
+  EXPECT_EQ(index.Forget("user"), (std::vector<std::string>{"user", "anon", "old-device"}));
+  EXPECT_EQ(index.Resolve("anon"), "anon");
+  EXPECT_EQ(index.Resolve("old-device"), "old-device");
+  EXPECT_EQ(index.merged_ids(), 0u);
+  EXPECT_EQ(index.Members("user"), (std::vector<std::string>{"user"}));
+}
+
 TEST(IdentityIndex, ASharedDeviceDoesNotJoinTwoKnownCustomers) {
   IdentityIndex index;
   Routing r;

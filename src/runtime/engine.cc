@@ -322,6 +322,67 @@ class EngineImpl final : public Engine {
     return out.dump();
   }
 
+  absl::StatusOr<std::vector<std::string>> CustomerIds(std::string_view id) override {
+    std::vector<std::string> ids;
+    UPFRONT_RETURN_IF_ERROR(WithCustomer(id, [&](Partition&, CustomerState&) -> absl::StatusOr<std::string> {
+      std::shared_lock lock(identity_mu_);
+      ids = identity_.Members(identity_.Resolve(id));
+      return std::string();
+    }).status());
+    return ids;
+  }
+
+  absl::StatusOr<std::string> ExportCustomer(std::string_view id) override {
+    UPFRONT_ASSIGN_OR_RETURN(std::vector<std::string> ids, CustomerIds(id));
+    nlohmann::json out;
+    out["ids"] = ids;
+    UPFRONT_ASSIGN_OR_RETURN(std::string profile, ProfileJson(id));
+    out["profile"] = nlohmann::json::parse(profile);
+    UPFRONT_ASSIGN_OR_RETURN(std::string preferences, Preferences(id));
+    out["preferences"] = nlohmann::json::parse(preferences);
+    nlohmann::json events = nlohmann::json::array();
+    for (const std::string& each : ids) {
+      UPFRONT_RETURN_IF_ERROR(store_->ScanCustomerLog(each, [&](const LogRecord& r) {
+        events.push_back({{"seq", r.seq}, {"event", nlohmann::json::parse(r.event_json, nullptr, false)}});
+        return true;
+      }));
+    }
+    std::sort(events.begin(), events.end(),
+              [](const nlohmann::json& a, const nlohmann::json& b) { return a["seq"] < b["seq"]; });
+    out["events"] = std::move(events);
+    nlohmann::json reviews = nlohmann::json::array();
+    UPFRONT_RETURN_IF_ERROR(store_->ScanRecords("review", [&](std::string_view, std::string_view value) {
+      nlohmann::json item = nlohmann::json::parse(value, nullptr, false);
+      if (item.is_object() && std::find(ids.begin(), ids.end(), item.value("customer", "")) != ids.end()) {
+        reviews.push_back(std::move(item));
+      }
+      return true;
+    }));
+    out["review_items"] = std::move(reviews);
+    return out.dump();
+  }
+
+  absl::StatusOr<ErasureReport> EraseCustomer(std::string_view id) override {
+    ErasureReport report;
+    UPFRONT_ASSIGN_OR_RETURN(report.ids, CustomerIds(id));
+    {
+      std::unique_lock lock(identity_mu_);
+      report.ids = identity_.Forget(report.ids.front());
+    }
+    std::promise<absl::StatusOr<uint64_t>> erased;
+    auto future = erased.get_future();
+    PartitionFor(report.ids.front()).RunWhenApplied(last_seq_.load(), [&](Partition& p) {
+      erased.set_value(p.Erase(report.ids));
+    });
+    UPFRONT_ASSIGN_OR_RETURN(report.events, future.get());
+    return report;
+  }
+
+  absl::StatusOr<uint64_t> PurgeExpiredEvents() override {
+    const Micros now = options_.arrival == ArrivalClock::kWall ? clock_->Now() : store_->stream_watermark();
+    return store_->PurgeLogBefore(now - policy_->events.retention);
+  }
+
   absl::Status Flush() override {
     uint64_t target = last_seq_.load();
     std::vector<std::promise<absl::Status>> results(partitions_.size());
@@ -532,6 +593,9 @@ class EngineImpl final : public Engine {
     in_group_.clear();
     uint64_t seq = last_seq_;
     size_t asked = 0;
+    // Held until the links are on disk: readers see the index as stored, and
+    // an erasure cannot slip between routing and commit.
+    std::unique_lock identity_lock(identity_mu_);
     for (auto& b : group) {
       for (size_t i = 0; i < b->parsed_count; ++i) {
         ParsedEvent& p = b->parsed[i];
@@ -559,13 +623,7 @@ class EngineImpl final : public Engine {
         result.seq = ++seq;
         p.seq = seq;
         ++b->report.accepted;
-        if (e.type == EventType::kIdentify || e.type == EventType::kAlias) {
-          // Only these can change the index; ProfileJson reads it concurrently.
-          std::unique_lock lock(identity_mu_);
-          identity_.Route(e, &p.routing, &commit_.identity_changes);
-        } else {
-          identity_.Route(e, &p.routing, &commit_.identity_changes);
-        }
+        identity_.Route(e, &p.routing, &commit_.identity_changes);
         p.json.clear();
         AppendEventJson(e, *catalog_, &p.json);
         commit_.events.push_back({seq, arrival, e.message_id, p.routing.canonical, p.routing.merge_from, p.json});

@@ -237,3 +237,76 @@ TEST_F(EngineTest, UnknownCustomerIsNotFound) {
 
 }  // namespace
 }  // namespace upfront
+
+namespace upfront {
+namespace {
+
+class ErasureTest : public EngineTest {};
+
+TEST_F(ErasureTest, ExportHoldsEverythingAboutBothMergedIds) {
+  Open();
+  Ingest(R"({"type":"track","anonymousId":"anon-1","event":"Form Error","timestamp":"2026-11-25T10:00:00Z","messageId":"a1"})");
+  Ingest(R"({"type":"identify","userId":"u1","anonymousId":"anon-1","traits":{"plan":"pro"},"timestamp":"2026-11-25T10:01:00Z","messageId":"a2"})");
+  Ingest(Track("u1", "Form Error", "2026-11-25T10:02:00Z", "a3"));
+  Ingest(Track("u2", "Form Error", "2026-11-25T10:02:00Z", "b1"));
+
+  auto ids = engine_->CustomerIds("anon-1");
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_EQ(*ids, (std::vector<std::string>{"u1", "anon-1"}));
+  auto exported = engine_->ExportCustomer("anon-1");
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  const nlohmann::json out = nlohmann::json::parse(*exported);
+  ASSERT_EQ(out["events"].size(), 3u);
+  EXPECT_EQ(out["events"][0]["event"]["messageId"], "a1");
+  EXPECT_EQ(out["events"][2]["event"]["messageId"], "a3");
+  EXPECT_EQ(out["profile"]["traits"]["plan"], "pro");
+  EXPECT_TRUE(out.contains("preferences"));
+  EXPECT_EQ(engine_->CustomerIds("nobody").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ErasureTest, EraseRemovesBothIdsDurablyAndLeavesOthers) {
+  Open();
+  Ingest(R"({"type":"track","anonymousId":"anon-1","event":"Form Error","timestamp":"2026-11-25T10:00:00Z","messageId":"a1"})");
+  Ingest(R"({"type":"identify","userId":"u1","anonymousId":"anon-1","traits":{"plan":"pro"},"timestamp":"2026-11-25T10:01:00Z","messageId":"a2"})");
+  Ingest(Track("u2", "Form Error", "2026-11-25T10:02:00Z", "b1"));
+
+  auto report = engine_->EraseCustomer("u1");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->ids, (std::vector<std::string>{"u1", "anon-1"}));
+  EXPECT_EQ(report->events, 2u);
+  EXPECT_EQ(engine_->ProfileJson("u1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine_->ProfileJson("anon-1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(engine_->ProfileJson("u2").ok());
+
+  // Nothing comes back after a restart: not from state, not from the log.
+  Open();
+  EXPECT_EQ(engine_->ProfileJson("u1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine_->ProfileJson("anon-1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Profile("u2")["traits"].size(), 0u);
+
+  // The old anonymous id is free again: new events start a new profile.
+  Ingest(R"({"type":"track","anonymousId":"anon-1","event":"Form Error","timestamp":"2026-11-25T11:00:00Z","messageId":"a9"})");
+  auto ids = engine_->CustomerIds("anon-1");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<std::string>{"anon-1"}));
+  auto exported = engine_->ExportCustomer("anon-1");
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ(nlohmann::json::parse(*exported)["events"].size(), 1u);
+  EXPECT_EQ(engine_->EraseCustomer("nobody").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ErasureTest, RetentionPurgesOldEvents) {
+  Open(ArrivalClock::kWall);
+  Ingest(Track("u1", "Form Error", "2026-11-25T10:00:00Z", "r1"));
+  clock_.Advance(400 * kMicrosPerDay);  // the default retention is shorter
+  Ingest(Track("u1", "Form Error", "2026-11-25T10:00:00Z", "r2"));
+  auto purged = engine_->PurgeExpiredEvents();
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_EQ(*purged, 1u);
+  auto exported = engine_->ExportCustomer("u1");
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ(nlohmann::json::parse(*exported)["events"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace upfront

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -530,6 +531,16 @@ const Reading& Partition::ReadCustomer(CustomerState& state, Micros now) {
   reader_->Read(state.profile, state.signals, now, &reading_,
                 learning_.active() ? &learning_.models() : nullptr);
   return reading_;
+}
+
+absl::StatusOr<uint64_t> Partition::Erase(std::span<const std::string> ids) {
+  if (auto it = customers_.find(ids.front()); it != customers_.end()) {
+    CustomerState* state = it->second.get();
+    if (state->dirty) dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), state), dirty_.end());
+    customers_.erase(it);
+  }
+  // Its timer heap entries find no customer when they come up.
+  return store_->EraseCustomer(ids);
 }
 
 void Partition::FireTimers(Micros now) {

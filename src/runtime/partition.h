@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <queue>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -131,6 +132,9 @@ class Partition {
                                            const std::string& reason, std::optional<Micros> at,
                                            Micros wall_now);
   uint64_t applied_seq() const { return applied_seq_; }
+  // Privacy erasure (worker thread): drops the customer's state from memory
+  // and erases everything the store holds about `ids` (canonical first).
+  absl::StatusOr<uint64_t> Erase(std::span<const std::string> ids);
 
  private:
   struct Message {

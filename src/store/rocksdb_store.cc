@@ -1,3 +1,4 @@
+#include <nlohmann/json.hpp>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -6,6 +7,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -380,6 +382,38 @@ class RocksDbStore final : public StateStore {
     UPFRONT_RETURN_IF_ERROR(
         ToStatus(db_->DeleteRange({}, handles_[kEvents], SeqKey(0), end), "purging the event log"));
     return purged;
+  }
+
+  absl::StatusOr<uint64_t> EraseCustomer(std::span<const std::string> ids) override {
+    rocksdb::WriteBatch wb;
+    uint64_t erased = 0;
+    for (const std::string& id : ids) {
+      const std::string prefix = HistoryPrefix(id);
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kHistory]));
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        const uint64_t seq = GetBigEndian64(std::string_view(it->key().data() + prefix.size(), 8));
+        wb.Delete(handles_[kEvents], SeqKey(seq));
+        wb.Delete(handles_[kHistory], it->key());
+        ++erased;
+      }
+      UPFRONT_RETURN_IF_ERROR(ToStatus(it->status(), "reading a customer's history"));
+      wb.Delete(handles_[kIdentity], id);
+      wb.Delete(handles_[kState], CustomerKey(id));
+      wb.Delete(handles_[kTimers], id);
+    }
+    std::unique_ptr<rocksdb::Iterator> records(db_->NewIterator({}, handles_[kRecords]));
+    for (records->SeekToFirst(); records->Valid(); records->Next()) {
+      const nlohmann::json record = nlohmann::json::parse(
+          std::string_view(records->value().data(), records->value().size()), nullptr, false);
+      if (!record.is_object() || !record.contains("customer") || !record["customer"].is_string()) continue;
+      const std::string& customer = record["customer"].get_ref<const std::string&>();
+      if (std::find(ids.begin(), ids.end(), customer) != ids.end()) wb.Delete(handles_[kRecords], records->key());
+    }
+    UPFRONT_RETURN_IF_ERROR(ToStatus(records->status(), "reading records"));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Write(wo, &wb), "erasing a customer"));
+    return erased;
   }
 
  private:

@@ -117,6 +117,14 @@ class StateStore {
   // is used (and stored) only the first time.
   virtual absl::StatusOr<int> PartitionCount(int wanted) = 0;
 
+  // Privacy erasure of one customer known by all of `ids` (the canonical id
+  // and every id merged into it): their log records and history, identity
+  // links, state, timer index entry, and the engine records ("review",
+  // "audit") whose JSON names one of them as "customer". Message ids stay in
+  // the dedup index (they carry nothing personal, and keep a re-sent copy of
+  // an erased event from coming back). Synced. Returns the log records erased.
+  virtual absl::StatusOr<uint64_t> EraseCustomer(std::span<const std::string> ids) = 0;
+
   // Deletes log records that arrived before `cutoff`; returns how many.
   virtual absl::StatusOr<uint64_t> PurgeLogBefore(Micros cutoff) = 0;
 };
