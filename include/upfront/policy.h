@@ -103,6 +103,18 @@ struct ChannelSpec {
   std::string queue;                // delivered by a human from this queue
 };
 
+// `webhooks.<name>`: an endpoint of the customer's that channels such as email,
+// SMS or push are POSTed to, signed per Standard Webhooks (src/server/outbox).
+// Exactly one of secret_env and secret is set. A secret_env is only named
+// here: the variable is read when the server starts, never at load.
+struct WebhookSpec {
+  std::string name;
+  std::string url;         // http:// or https://, host, optional port and path; checked at load
+  std::string secret_env;  // environment variable holding "whsec_<base64>"
+  std::string secret;      // inline "whsec_<base64>" (tests and local setups)
+  Micros timeout = 5 * kMicrosPerSecond;  // per request
+};
+
 // `moderation:`: how often and when the customer may be contacted.
 struct ModerationSpec {
   bool has_quiet_hours = false;
@@ -186,6 +198,7 @@ struct Policy {
   std::vector<ModelSpec> models;  // in dependency-free order: features never read models
   std::vector<SegmentSpec> segments;
   std::vector<ChannelSpec> channels;
+  std::vector<WebhookSpec> webhooks;  // in file order
   ModerationSpec moderation;
   std::vector<TemplateSpec> templates;
   std::vector<InterventionSpec> interventions;

@@ -9,6 +9,8 @@ namespace {
 
 constexpr std::string_view kChannelKeys[] = {"needs_presence", "quiet_hours_exempt", "consent",
                                              "webhook", "queue", "description"};
+constexpr std::string_view kWebhookKeys[] = {"url", "secret_env", "secret", "timeout",
+                                             "description"};
 constexpr std::string_view kModerationKeys[] = {"quiet_hours",  "max_per_day", "max_per_week",
                                                 "window",       "cooldown",    "after_dismiss",
                                                 "pause_on_incident", "presence"};
@@ -29,7 +31,102 @@ std::optional<bool> ReadBool(const YamlField& field, ErrorCollector* errors) {
   return std::nullopt;
 }
 
+bool IsEnvironmentName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+bool IsHostChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
+}
+
 }  // namespace
+
+std::string CheckWebhookUrl(std::string_view url) {
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else {
+    return "must start with http:// or https://";
+  }
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+      return "has a space or control character; percent-encode it";
+    }
+  }
+  if (url.find('#') != std::string_view::npos) {
+    return "has a #fragment, which is never sent to the server; remove it";
+  }
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+  if (authority.find('@') != std::string_view::npos) {
+    return "has credentials before the host; the webhook secret signs each request instead";
+  }
+  std::string_view host = authority;
+  std::optional<std::string_view> port;
+  if (authority.starts_with('[')) {  // an IPv6 literal: [::1]:8080
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return "has an IPv6 address without its closing ']'";
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && !after.starts_with(':')) return "has text after the IPv6 address";
+    if (!after.empty()) port = after.substr(1);
+    if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) {
+      return "has an invalid IPv6 address";
+    }
+  } else {
+    if (const size_t colon = authority.find(':'); colon != std::string_view::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+    }
+    if (host.empty()) return "has no host; write one like http://hooks.example.com/upfront";
+    if (!std::all_of(host.begin(), host.end(), IsHostChar)) {
+      return fmt::format("has an invalid host '{}'", host);
+    }
+  }
+  if (port) {
+    int value = 0;
+    bool valid = !port->empty() && port->size() <= 5;
+    for (char c : *port) {
+      valid = valid && c >= '0' && c <= '9';
+      if (valid) value = value * 10 + (c - '0');
+    }
+    if (!valid || value < 1 || value > 65535) {
+      return fmt::format("has an invalid port '{}'; write a number from 1 to 65535", *port);
+    }
+  }
+  return "";
+}
+
+std::string CheckWebhookSecret(std::string_view secret) {
+  constexpr std::string_view kPrefix = "whsec_";
+  if (!secret.starts_with(kPrefix)) {
+    return "is not a webhook secret; write whsec_ followed by the base64 of 24 to 64 random bytes";
+  }
+  const std::string_view encoded = secret.substr(kPrefix.size());
+  size_t padding = 0;
+  bool valid = !encoded.empty() && encoded.size() % 4 == 0;
+  for (size_t i = 0; valid && i < encoded.size(); ++i) {
+    const char c = encoded[i];
+    if (c == '=') {
+      ++padding;
+      valid = i + 2 >= encoded.size();  // only in the last two places
+    } else {
+      valid = padding == 0 && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                               (c >= '0' && c <= '9') || c == '+' || c == '/');
+    }
+  }
+  if (!valid) return "is not valid base64 after whsec_";
+  const size_t bytes = encoded.size() / 4 * 3 - padding;
+  if (bytes < 24 || bytes > 64) {
+    return fmt::format("holds {} bytes; Standard Webhooks secrets are 24 to 64 bytes", bytes);
+  }
+  return "";
+}
 
 std::optional<int> ParseTimeOfDay(std::string_view text) {
   if (text.size() != 5 || text[2] != ':') return std::nullopt;
@@ -66,6 +163,7 @@ void ActionSections::ParseChannels(
           }
         } else if (field.name == "webhook") {
           channel.webhook = ReadString(field.value, errors_).value_or("");
+          if (!channel.webhook.empty()) channel_webhooks_.push_back(field.value);
         } else if (field.name == "queue") {
           channel.queue = ReadString(field.value, errors_).value_or("");
         } else if (field.name == "description") {
@@ -76,6 +174,106 @@ void ActionSections::ParseChannels(
       }
     }
     policy_->channels.push_back(std::move(channel));
+  }
+}
+
+void ActionSections::ParseWebhooks(const YamlField& section) {
+  if (!ExpectMap(section, errors_, /*allow_empty=*/true)) return;
+  for (const MapEntry& entry : MapEntries(section, errors_)) {
+    webhook_names_.push_back(entry.name);
+    if (!ExpectMap(entry.value, errors_)) continue;
+    WebhookSpec webhook;
+    webhook.name = entry.name;
+    bool valid = true;
+    bool has_url = false;
+    std::optional<YamlField> secret_env, secret;
+    for (const MapEntry& field : MapEntries(entry.value, errors_)) {
+      if (field.name == "url") {
+        has_url = true;
+        std::optional<std::string> url = ReadString(field.value, errors_);
+        if (!url) {
+          valid = false;
+        } else if (std::string why = CheckWebhookUrl(*url); !why.empty()) {
+          errors_->Add(field.value.mark, field.value.key, fmt::format("'{}' {}", *url, why));
+          valid = false;
+        } else {
+          webhook.url = *std::move(url);
+        }
+      } else if (field.name == "secret_env") {
+        secret_env = field.value;
+        std::optional<std::string> name = ReadString(field.value, errors_);
+        if (!name) {
+          valid = false;
+        } else if (!IsEnvironmentName(*name)) {
+          errors_->Add(field.value.mark, field.value.key,
+                       fmt::format("'{}' is not an environment variable name; write the name "
+                                   "(letters, digits, _), e.g. UPFRONT_EMAIL_SECRET",
+                                   *name));
+          valid = false;
+        } else {
+          webhook.secret_env = *std::move(name);
+        }
+      } else if (field.name == "secret") {
+        secret = field.value;
+        std::optional<std::string> text = ReadString(field.value, errors_);
+        if (!text) {
+          valid = false;
+        } else if (std::string why = CheckWebhookSecret(*text); !why.empty()) {
+          // The secret itself stays out of the message: errors end up in logs.
+          errors_->Add(field.value.mark, field.value.key, why);
+          valid = false;
+        } else {
+          webhook.secret = *std::move(text);
+        }
+      } else if (field.name == "timeout") {
+        std::optional<Micros> timeout = ReadPositiveDuration(field.value, errors_);
+        valid = valid && timeout.has_value();
+        if (timeout) webhook.timeout = *timeout;
+      } else if (field.name == "description") {
+        ReadString(field.value, errors_);
+      } else {
+        ReportUnknownKey(field, kWebhookKeys, errors_);
+        valid = false;
+      }
+    }
+    if (!has_url) {
+      errors_->Add(entry.value.mark, entry.value.key,
+                   "needs 'url', where requests are POSTed, e.g. "
+                   "url: \"https://hooks.example.com/upfront\"");
+      valid = false;
+    }
+    if (secret_env && secret) {
+      errors_->Add(secret->mark, secret->key,
+                   "give either secret_env or secret, not both (secret_env keeps the secret out "
+                   "of the file)");
+      valid = false;
+    } else if (!secret_env && !secret) {
+      errors_->Add(entry.value.mark, entry.value.key,
+                   "needs secret_env: the environment variable holding its whsec_ signing secret");
+      valid = false;
+    }
+    if (valid) policy_->webhooks.push_back(std::move(webhook));
+  }
+}
+
+void ActionSections::CheckChannelWebhooks(bool webhooks_declared) {
+  // A policy without a `webhooks:` section names delivery channels whose
+  // endpoints are configured elsewhere (or not yet): the shipped telecom
+  // example is one. Such a policy still loads; a server refuses to deliver
+  // to an unknown webhook when it starts. Once a policy declares webhooks,
+  // every channel must name one of them.
+  if (!webhooks_declared) return;
+  for (const YamlField& field : channel_webhooks_) {
+    const std::string name = field.node.Scalar();
+    if (Contains(webhook_names_, name)) continue;
+    std::string known;
+    for (const std::string& webhook : webhook_names_) {
+      known += known.empty() ? webhook : ", " + webhook;
+    }
+    errors_->Add(field.mark, field.key,
+                 known.empty()
+                     ? fmt::format("'{}' is not a webhook; the webhooks section defines none", name)
+                     : fmt::format("'{}' is not a webhook; the webhooks are: {}", name, known));
   }
 }
 

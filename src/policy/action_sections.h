@@ -1,5 +1,6 @@
 // The sections that say how the engine acts: `channels` (beyond consent,
-// which the loader reads with the events), `moderation` and `templates`.
+// which the loader reads with the events), `webhooks`, `moderation` and
+// `templates`.
 // Interventions, which also hold conditions, are read by ReadingSections.
 //
 // Internal to src/policy; the loader calls these after the signals (templates
@@ -23,6 +24,13 @@ class ActionSections {
   void ParseChannels(const YamlField& section,
                      const std::function<bool(const std::string& channel, const YamlField& consent)>&
                          on_consent);
+  // `webhooks.<name>: {url, secret_env | secret, timeout}`.
+  void ParseWebhooks(const YamlField& section);
+  // Reports each channel whose `webhook:` names no webhook. Call after
+  // ParseChannels and ParseWebhooks. `webhooks_declared`: the policy has a
+  // `webhooks:` section; without one, channel webhooks are not checked (see
+  // the .cc for why).
+  void CheckChannelWebhooks(bool webhooks_declared);
   void ParseModeration(const YamlField& section);
   void ParseTemplates(const YamlField& section);
 
@@ -36,7 +44,20 @@ class ActionSections {
   Policy* policy_;
   ErrorCollector* errors_;
   bool keep_lists_valid_;
+  // Each channel's `webhook:` value, checked once the webhooks are read.
+  std::vector<YamlField> channel_webhooks_;
+  // Every webhook written, including those with errors, so a channel naming a
+  // broken one is not also reported as naming a missing one.
+  std::vector<std::string> webhook_names_;
 };
+
+// Why `url` cannot be a webhook URL (scheme http or https, a host, an optional
+// port, an optional path); empty when it can.
+std::string CheckWebhookUrl(std::string_view url);
+
+// Why `secret` is not a Standard Webhooks secret ("whsec_" and the base64 of
+// 24 to 64 bytes); empty when it is.
+std::string CheckWebhookSecret(std::string_view secret);
 
 // "HH:MM" -> minutes after midnight.
 std::optional<int> ParseTimeOfDay(std::string_view text);

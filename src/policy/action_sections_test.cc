@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "src/policy/action_sections.h"
 #include "upfront/policy.h"
 
 namespace upfront {
@@ -29,6 +30,12 @@ TEST(PolicyActions, TheExampleLoadsChannelsModerationTemplatesAndLadders) {
   EXPECT_EQ(policy->FindChannel("email")->consent_trait, "email_opt_in");
   EXPECT_EQ(policy->FindChannel("email")->webhook, "email");
   EXPECT_EQ(policy->FindChannel("agent")->queue, "outreach");
+  ASSERT_EQ(policy->webhooks.size(), 1u);
+  EXPECT_EQ(policy->webhooks[0].name, "email");
+  EXPECT_EQ(policy->webhooks[0].url, "http://127.0.0.1:9000/email");
+  EXPECT_EQ(policy->webhooks[0].secret_env, "UPFRONT_EMAIL_SECRET");
+  EXPECT_EQ(policy->webhooks[0].secret, "");
+  EXPECT_EQ(policy->webhooks[0].timeout, 5 * kMicrosPerSecond);
 
   const ModerationSpec& m = policy->moderation;
   EXPECT_TRUE(m.has_quiet_hours);
@@ -100,6 +107,106 @@ interventions:
                             "the channels are: in_app, email"),
                   HasSubstr("17:34: interventions.a.ladder[1].template: 'nope' is not a template"),
                   HasSubstr("18:9: interventions.a.ladder[2]: a later step needs 'after'")));
+}
+
+constexpr char kSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";  // 24 bytes
+
+TEST(PolicyWebhooks, WebhooksAreReadWithTheirSecretsAndTimeouts) {
+  absl::StatusOr<Policy> policy = LoadPolicyText(std::string(R"(version: v1
+channels: {email: {webhook: mail}, sms: {webhook: texts}}
+webhooks:
+  mail: {url: "https://hooks.example.com:8443/upfront/email?tenant=7", secret_env: MAIL_SECRET,
+         timeout: 30s, description: "the CRM"}
+  texts: {url: "http://[::1]:9000/", secret: ")") + kSecret + R"("}
+)",
+                                                 "p.yaml");
+  ASSERT_TRUE(policy.ok()) << policy.status().message();
+  ASSERT_EQ(policy->webhooks.size(), 2u);
+  EXPECT_EQ(policy->webhooks[0].name, "mail");
+  EXPECT_EQ(policy->webhooks[0].url, "https://hooks.example.com:8443/upfront/email?tenant=7");
+  EXPECT_EQ(policy->webhooks[0].secret_env, "MAIL_SECRET");
+  EXPECT_EQ(policy->webhooks[0].timeout, 30 * kMicrosPerSecond);
+  EXPECT_EQ(policy->webhooks[1].secret, kSecret);
+  EXPECT_EQ(policy->webhooks[1].secret_env, "");
+  EXPECT_EQ(policy->webhooks[1].timeout, 5 * kMicrosPerSecond);
+}
+
+TEST(PolicyWebhooks, MistakesInWebhooksAreLocated) {
+  EXPECT_THAT(Errors(R"(version: v1
+webhooks:
+  a: {secret_env: A}
+  b: {url: "ftp://x/y", secret_env: B}
+  c: {url: "http://:80/", secret_env: C}
+  d: {url: "http://host:99999/", secret_env: D}
+  e: {url: "http://host/x#top", secret: "whsec_abc", secret_env: E}
+  f: {url: "http://host/", secret: "sk_live_123"}
+  g: {url: "http://host/", secret_env: "my secret"}
+  h: {url: "http://host/"}
+  i: {url: "http://host/", secret_env: I, timout: 3s}
+  j: {url: "http://host/", secret_env: J, timeout: soon}
+  k: "http://host/"
+)"),
+              ElementsAre(
+                  HasSubstr("3:6: webhooks.a: needs 'url', where requests are POSTed"),
+                  HasSubstr("4:12: webhooks.b.url: 'ftp://x/y' must start with http:// or "
+                            "https://"),
+                  HasSubstr("5:12: webhooks.c.url: 'http://:80/' has no host"),
+                  HasSubstr("6:12: webhooks.d.url: 'http://host:99999/' has an invalid port "
+                            "'99999'"),
+                  HasSubstr("7:12: webhooks.e.url: 'http://host/x#top' has a #fragment"),
+                  HasSubstr("7:41: webhooks.e.secret: is not valid base64 after whsec_"),
+                  HasSubstr("7:41: webhooks.e.secret: give either secret_env or secret, not "
+                            "both"),
+                  HasSubstr("8:36: webhooks.f.secret: is not a webhook secret; write whsec_"),
+                  HasSubstr("9:40: webhooks.g.secret_env: 'my secret' is not an environment "
+                            "variable name"),
+                  HasSubstr("10:6: webhooks.h: needs secret_env"),
+                  HasSubstr("11:43: webhooks.i.timout: unknown key 'timout'; did you mean 'timeout'"),
+                  HasSubstr("12:52: webhooks.j.timeout: 'soon' is not a duration"),
+                  HasSubstr("13:6: webhooks.k: must be a map")));
+}
+
+TEST(PolicyWebhooks, UrlsAndSecretsAreCheckedPartByPart) {
+  using policy_internal::CheckWebhookSecret;
+  using policy_internal::CheckWebhookUrl;
+  EXPECT_EQ(CheckWebhookUrl("http://127.0.0.1:9000/email"), "");
+  EXPECT_EQ(CheckWebhookUrl("https://hooks.example.com"), "");
+  EXPECT_EQ(CheckWebhookUrl("http://host?x=1"), "");
+  EXPECT_EQ(CheckWebhookUrl("http://[::1]/"), "");
+  EXPECT_THAT(CheckWebhookUrl("HTTP://host/"), HasSubstr("must start with http://"));
+  EXPECT_THAT(CheckWebhookUrl("http://user:pw@host/"), HasSubstr("credentials"));
+  EXPECT_THAT(CheckWebhookUrl("http://host:/"), HasSubstr("invalid port ''"));
+  EXPECT_THAT(CheckWebhookUrl("http://host:0/"), HasSubstr("invalid port '0'"));
+  EXPECT_THAT(CheckWebhookUrl("http://[::1/"), HasSubstr("closing ']'"));
+  EXPECT_THAT(CheckWebhookUrl("http://ho st/"), HasSubstr("space"));
+  EXPECT_THAT(CheckWebhookUrl("http://h%t/"), HasSubstr("invalid host 'h%t'"));
+  EXPECT_EQ(CheckWebhookSecret(kSecret), "");
+  EXPECT_THAT(CheckWebhookSecret("whsec_YWJj"), HasSubstr("holds 3 bytes"));
+  EXPECT_THAT(CheckWebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS="),
+              HasSubstr("holds 23 bytes"));
+  EXPECT_THAT(CheckWebhookSecret("whsec_MfKQ9r8G=YqrTwjUPD8ILPZIo2LaLaSw"),
+              HasSubstr("not valid base64"));
+}
+
+TEST(PolicyWebhooks, AChannelMustNameADefinedWebhook) {
+  EXPECT_THAT(Errors(R"(version: v1
+channels:
+  email: {webhook: mail}
+  sms: {webhook: texts}
+  push: {webhook: broken}
+webhooks:
+  texts: {url: "http://host/", secret_env: T}
+  broken: {url: "http://host:x/", secret_env: B}
+)"),
+              ElementsAre(HasSubstr("3:20: channels.email.webhook: 'mail' is not a webhook; the "
+                                    "webhooks are: texts, broken"),
+                          HasSubstr("8:17: webhooks.broken.url: 'http://host:x/' has an invalid port 'x'")));
+  EXPECT_THAT(Errors("version: v1\nchannels: {email: {webhook: mail}}\nwebhooks: {}\n"),
+              ElementsAre(HasSubstr("2:29: channels.email.webhook: 'mail' is not a webhook; the "
+                                    "webhooks section defines none")));
+  // Without a webhooks section the endpoints are configured elsewhere (the
+  // telecom example); the server checks them when it starts.
+  EXPECT_THAT(Errors("version: v1\nchannels: {email: {webhook: mail}}\n"), ElementsAre());
 }
 
 }  // namespace

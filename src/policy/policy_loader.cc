@@ -60,7 +60,7 @@ constexpr std::string_view kEventsKeys[] = {
 // Sections accepted now whose content later work validates. Listing them here
 // keeps the "must be a map" check in one place.
 constexpr std::string_view kNotYetValidatedMapSections[] = {
-    "webhooks", "experiments", "targets", "retention",
+    "experiments", "targets", "retention",
 };
 
 // const char* rather than std::string_view: this absl build's StrCat does not
@@ -184,6 +184,9 @@ class PolicyParser {
         return ReadChannelConsent(channel, consent);
       });
     }
+    const YamlField* webhooks = find_section("webhooks");
+    if (webhooks) actions.ParseWebhooks(*webhooks);
+    actions.CheckChannelWebhooks(/*webhooks_declared=*/webhooks != nullptr);
     if (const YamlField* moderation = find_section("moderation")) actions.ParseModeration(*moderation);
     if (const YamlField* templates = find_section("templates")) actions.ParseTemplates(*templates);
     if (const YamlField* interventions = find_section("interventions")) {
