@@ -53,4 +53,13 @@ int RunReview(const ReviewCommand& command, const Policy& policy);
 int RunPreferences(const std::string& data_dir, const Policy& policy, const std::string& id,
                    const std::string& patch);
 
+struct ServeCommand {
+  std::string data_dir;
+  std::string policy;
+  std::string listen = "127.0.0.1:8080";
+  int partitions = 0;
+};
+// `upfront serve`: the HTTP service until SIGTERM/SIGINT.
+int RunServe(const ServeCommand& command);
+
 }  // namespace upfront

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "apps/upfront/commands.h"
+#include "src/server/control/control_commands.h"
 #include "upfront/engine.h"
 #include "upfront/policy.h"
 
@@ -339,7 +340,45 @@ int main(int argc, char** argv) {
                           "A JSON patch, e.g. '{\"channels\": {\"email\": \"opt_out\"}}' (docs/decisions.md)");
   preferences->add_option("id", id, "userId or anonymousId")->required();
 
+  ServeCommand serve_command;
+  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP service: ingest, nudges, review, governance, privacy, metrics");
+  serve->add_option("--data", serve_command.data_dir, "Data directory (created if missing)")->required();
+  serve->add_option("--policy", serve_command.policy,
+                    "Policy file; becomes version 1 on first start (later: POST /v1/policies, approve, activate)");
+  serve->add_option("--listen", serve_command.listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve->add_option("--partitions", serve_command.partitions, "Partitions (default: one per core; fixed at creation)");
+  serve->footer("The API is described at /openapi.json (docs/api.md). With no API key yet, an admin key is\n"
+                "created and printed once. SIGTERM or Ctrl-C stops gracefully.");
+
+  std::string role, key_name;
+  CLI::App* keys = app.add_subcommand("keys", "Create or list API keys (roles: ingest, agent, analyst, admin)");
+  keys->require_subcommand(1);
+  CLI::App* keys_create = keys->add_subcommand("create", "Create a key and print its secret once");
+  keys_create->add_option("--data", data_dir, "Data directory")->required();
+  keys_create->add_option("--role", role, "ingest, agent, analyst or admin")->required();
+  keys_create->add_option("--name", key_name, "Who or what uses the key (default: the role)");
+  CLI::App* keys_list = keys->add_subcommand("list", "List keys (never their secrets)");
+  keys_list->add_option("--data", data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  keys->footer("Keys are stored only as SHA-256 hashes. While a server runs, create keys with POST /v1/keys.");
+
+  std::string customer;
+  size_t audit_limit = 0;
+  CLI::App* audit = app.add_subcommand("audit", "Verify or show the hash-chained audit trail");
+  audit->require_subcommand(1);
+  CLI::App* audit_verify = audit->add_subcommand("verify", "Detect any altered, removed or reordered entry (exit 1 if so)");
+  audit_verify->add_option("--data", data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  CLI::App* audit_show = audit->add_subcommand("show", "Print entries as JSON, oldest first");
+  audit_show->add_option("--data", data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  audit_show->add_option("--customer", customer, "Only entries about this customer");
+  audit_show->add_option("--limit", audit_limit, "At most this many (default: all)");
+
   CLI11_PARSE(app, argc, argv);
+  if (*serve) return RunServe(serve_command);
+  if (*keys_create) return RunKeysCreate(data_dir, role, key_name.empty() ? role : key_name);
+  if (*keys_list) return RunKeysList(data_dir);
+  if (*audit_verify) return RunAuditVerify(data_dir);
+  if (*audit_show) return RunAuditShow(data_dir, customer, audit_limit);
   if (*review || *preferences) {
     const std::string& dir = *review ? review_command.data_dir : data_dir;
     auto policy = LoadPolicyFor(policy_path, dir);

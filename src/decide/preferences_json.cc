@@ -48,6 +48,12 @@ nlohmann::json PreferencesToJson(const Policy& policy, const DecisionState& stat
   for (size_t i = 0; i < state.interventions.size() && i < policy.interventions.size(); ++i) {
     if (state.interventions[i].declined) declined.push_back(policy.interventions[i].name);
   }
+  nlohmann::json snoozed = nlohmann::json::object();
+  for (size_t i = 0; i < state.interventions.size() && i < policy.interventions.size(); ++i) {
+    if (state.interventions[i].snoozed_until != kNever) {
+      snoozed[policy.interventions[i].name] = TimeOrNull(state.interventions[i].snoozed_until);
+    }
+  }
   nlohmann::json consent = nlohmann::json::object();
   for (const PurposeConsent& c : p.purposes) {
     consent[c.purpose] = {{"state", kStates[static_cast<int>(c.state)]},
@@ -60,6 +66,7 @@ nlohmann::json PreferencesToJson(const Policy& policy, const DecisionState& stat
           {"snooze_until", TimeOrNull(p.snoozed_until)},
           {"opted_out", p.opted_out},
           {"declined", std::move(declined)},
+          {"snoozed", std::move(snoozed)},
           {"quiet_hours", p.has_quiet_hours ? nlohmann::json{{"start", Minute(p.quiet_start_minute)},
                                                              {"end", Minute(p.quiet_end_minute)}}
                                             : nlohmann::json(nullptr)},
@@ -123,6 +130,21 @@ absl::Status ApplyPreferencesPatch(const Policy& policy, const nlohmann::json& p
         if (it == list.end()) return Invalid(key, fmt::format("{} is not an intervention of the policy", name.dump()));
         next.intervention(static_cast<size_t>(it - list.begin())).declined = true;
       }
+    } else if (key == "snoozed") {
+      if (!value.is_object()) return Invalid(key, "must be an object of intervention: time (or null)");
+      for (const auto& [name, until] : value.items()) {
+        const std::string field = "snoozed." + name;
+        const auto& list = policy.interventions;
+        auto it = std::find_if(list.begin(), list.end(), [&](const InterventionSpec& i) { return i.name == name; });
+        if (it == list.end()) return Invalid(field, "is not an intervention of the policy");
+        InterventionState& s = next.intervention(static_cast<size_t>(it - list.begin()));
+        UPFRONT_RETURN_IF_ERROR(time_or_null(until, field, &s.snoozed_until));
+        // Offered again from the first step once the snooze ends.
+        if (s.snoozed_until != kNever) {
+          s.step = -1;
+          s.retry_at = kNever;
+        }
+      }
     } else if (key == "quiet_hours") {
       if (value.is_null()) {
         p.has_quiet_hours = false;
@@ -168,7 +190,7 @@ absl::Status ApplyPreferencesPatch(const Policy& policy, const nlohmann::json& p
       }
     } else {
       return Invalid(key, "is not a preference; use channels, preferred_channel, snooze_until, "
-                          "opted_out, declined, quiet_hours or consent");
+                          "opted_out, declined, snoozed, quiet_hours or consent");
     }
   }
   *state = std::move(next);

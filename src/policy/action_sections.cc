@@ -75,7 +75,8 @@ std::string CheckWebhookUrl(std::string_view url) {
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty() && !after.starts_with(':')) return "has text after the IPv6 address";
     if (!after.empty()) port = after.substr(1);
-    if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) {
+    constexpr std::string_view kIpv6Chars = "0123456789abcdefABCDEF:.";
+    if (host.empty() || host.find_first_not_of(kIpv6Chars) != std::string_view::npos) {
       return "has an invalid IPv6 address";
     }
   } else {
@@ -258,10 +259,10 @@ void ActionSections::ParseWebhooks(const YamlField& section) {
 
 void ActionSections::CheckChannelWebhooks(bool webhooks_declared) {
   // A policy without a `webhooks:` section names delivery channels whose
-  // endpoints are configured elsewhere (or not yet): the shipped telecom
-  // example is one. Such a policy still loads; a server refuses to deliver
-  // to an unknown webhook when it starts. Once a policy declares webhooks,
-  // every channel must name one of them.
+  // endpoints are not set up yet: the shipped telecom example is one, and
+  // replays and checks of it must keep working. Such a policy still loads;
+  // the outbox then refuses its messages (NotFound: no endpoint of that
+  // name). Once a policy declares webhooks, every channel must name one.
   if (!webhooks_declared) return;
   for (const YamlField& field : channel_webhooks_) {
     const std::string name = field.node.Scalar();

@@ -161,7 +161,8 @@ webhooks:
                   HasSubstr("9:40: webhooks.g.secret_env: 'my secret' is not an environment "
                             "variable name"),
                   HasSubstr("10:6: webhooks.h: needs secret_env"),
-                  HasSubstr("11:43: webhooks.i.timout: unknown key 'timout'; did you mean 'timeout'"),
+                  HasSubstr("11:43: webhooks.i.timout: unknown key 'timout'; did you mean "
+                            "'timeout'"),
                   HasSubstr("12:52: webhooks.j.timeout: 'soon' is not a duration"),
                   HasSubstr("13:6: webhooks.k: must be a map")));
 }
@@ -200,7 +201,8 @@ webhooks:
 )"),
               ElementsAre(HasSubstr("3:20: channels.email.webhook: 'mail' is not a webhook; the "
                                     "webhooks are: texts, broken"),
-                          HasSubstr("8:17: webhooks.broken.url: 'http://host:x/' has an invalid port 'x'")));
+                          HasSubstr("8:17: webhooks.broken.url: 'http://host:x/' has an invalid "
+                                    "port 'x'")));
   EXPECT_THAT(Errors("version: v1\nchannels: {email: {webhook: mail}}\nwebhooks: {}\n"),
               ElementsAre(HasSubstr("2:29: channels.email.webhook: 'mail' is not a webhook; the "
                                     "webhooks section defines none")));

@@ -84,6 +84,14 @@ TEST_F(PreferencesTest, ChannelOptOutSnoozeAndDeclineEachHoldHelpAndArePersisted
   EXPECT_EQ(Outcome("u1", "2026-11-24T10:00:00Z"), "declined");
   Update("u1", R"({"declined": []})", "2026-11-24T11:00:00Z");
   EXPECT_EQ(Outcome("u1", "2026-11-24T12:00:00Z"), "deliver");
+
+  // A snooze of one intervention (a nudge's "snooze until").
+  prefs = Update("u1", R"({"snoozed": {"heads_up": "2026-11-26T00:00:00Z"}})", "2026-11-24T13:00:00Z");
+  EXPECT_EQ(prefs["snoozed"]["heads_up"], "2026-11-26T00:00:00.000Z");
+  EXPECT_EQ(Outcome("u1", "2026-11-25T08:00:00Z"), "snoozed");
+  EXPECT_EQ(Outcome("u1", "2026-11-26T08:00:00Z"), "deliver");
+  auto bad = engine_->UpdatePreferences("u1", R"({"snoozed": {"nothing": null}})");
+  EXPECT_THAT(bad.status().message(), ::testing::HasSubstr("snoozed.nothing"));
 }
 
 TEST_F(PreferencesTest, ConsentThatWasRevokedOrHasLapsedBlocksLikeNone) {

@@ -1,0 +1,241 @@
+#include "src/server/http/decision_ledger.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "src/common/time_format.h"
+
+namespace upfront {
+namespace {
+
+// Key spaces, each a one-letter prefix and a NUL:
+//   d <id>                      -> the decision JSON
+//   n <id>                      -> its nudge's state (JSON)
+//   c <customer> NUL <at> <id>  -> "" (a customer's decisions in time order)
+//   p <customer> NUL <id>       -> "" (a customer's nudges still pending)
+//   r <review id>               -> an agent's claim on a review item (JSON)
+std::string Key(char space, std::string_view a) {
+  std::string k{space, '\0'};
+  k.append(a);
+  return k;
+}
+std::string CustomerKey(char space, std::string_view customer) {
+  std::string k = Key(space, customer);
+  k.push_back('\0');
+  return k;
+}
+void PutBigEndian(uint64_t v, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+absl::Status ToStatus(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(std::string(what) + ": " + s.ToString());
+}
+
+class RocksDbLedger final : public DecisionLedger {
+ public:
+  absl::Status Open(const std::string& dir) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    UPFRONT_RETURN_IF_ERROR(ToStatus(rocksdb::DB::Open(options, dir, &db), "opening " + dir));
+    db_.reset(db);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    const std::string prefix = Key('p', "");
+    uint64_t pending = 0;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++pending;
+    pending_ = pending;
+    return ToStatus(it->status(), "reading pending nudges");
+  }
+
+  absl::Status Record(const std::vector<RecordedDecision>& decisions) override {
+    rocksdb::WriteBatch wb;
+    std::lock_guard lock(mu_);
+    for (const RecordedDecision& d : decisions) {
+      std::string existing;
+      const bool known = db_->Get({}, Key('d', d.id), &existing).ok();
+      wb.Put(Key('d', d.id), d.json);
+      if (known) continue;  // re-told after a restart: the nudge keeps its state
+      std::string index = CustomerKey('c', d.customer);
+      PutBigEndian(static_cast<uint64_t>(d.at), &index);
+      index += d.id;
+      wb.Put(index, "");
+      if (d.nudge) {
+        nlohmann::json nudge = {{"customer", d.customer},
+                                {"expires", FormatTimestamp(d.nudge_expires)},
+                                {"status", "pending"}};
+        wb.Put(Key('n', d.id), nudge.dump());
+        wb.Put(CustomerKey('p', d.customer) + d.id, "");
+        ++pending_;
+      }
+    }
+    return ToStatus(db_->Write({}, &wb), "recording decisions");
+  }
+
+  absl::StatusOr<nlohmann::json> Get(std::string_view decision_id) override {
+    std::string value;
+    rocksdb::Status s = db_->Get({}, Key('d', decision_id), &value);
+    if (s.IsNotFound()) return absl::NotFoundError("no decision '" + std::string(decision_id) + "'");
+    UPFRONT_RETURN_IF_ERROR(ToStatus(s, "reading a decision"));
+    nlohmann::json decision = nlohmann::json::parse(value, nullptr, false);
+    if (decision.is_discarded()) return absl::DataLossError("decision " + std::string(decision_id) + " is unreadable");
+    if (db_->Get({}, Key('n', decision_id), &value).ok()) {
+      decision["nudge"] = nlohmann::json::parse(value, nullptr, false);
+    }
+    return decision;
+  }
+
+  absl::StatusOr<nlohmann::json> CustomerDecisions(const std::vector<std::string>& ids, size_t limit) override {
+    std::vector<std::pair<std::string, std::string>> found;  // (time key, id)
+    for (const std::string& customer : ids) {
+      const std::string prefix = CustomerKey('c', customer);
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        std::string_view rest(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+        if (rest.size() < 8) continue;
+        found.emplace_back(std::string(rest.substr(0, 8)), std::string(rest.substr(8)));
+      }
+      UPFRONT_RETURN_IF_ERROR(ToStatus(it->status(), "reading a customer's decisions"));
+    }
+    std::sort(found.begin(), found.end(), std::greater<>());
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i = 0; i < found.size() && out.size() < limit; ++i) {
+      auto decision = Get(found[i].second);
+      if (decision.ok()) out.push_back(std::move(*decision));
+    }
+    return out;
+  }
+
+  absl::StatusOr<nlohmann::json> PendingNudges(const std::vector<std::string>& ids, Micros now) override {
+    nlohmann::json out = nlohmann::json::array();
+    for (const std::string& customer : ids) {
+      const std::string prefix = CustomerKey('p', customer);
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        const std::string id(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+        auto decision = Get(id);
+        if (!decision.ok() || !decision->contains("nudge")) continue;
+        const auto expires = ParseTimestamp((*decision)["nudge"].value("expires", ""));
+        if (expires && *expires <= now) continue;
+        out.push_back(std::move(*decision));
+      }
+      UPFRONT_RETURN_IF_ERROR(ToStatus(it->status(), "reading pending nudges"));
+    }
+    std::sort(out.begin(), out.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+      return a.value("at", "") < b.value("at", "");
+    });
+    return out;
+  }
+
+  absl::StatusOr<bool> MarkShown(std::string_view decision_id, Micros now) override {
+    std::lock_guard lock(mu_);
+    UPFRONT_ASSIGN_OR_RETURN(nlohmann::json nudge, ReadNudge(decision_id));
+    if (nudge.contains("shown_at")) return false;
+    nudge["shown_at"] = FormatTimestamp(now);
+    UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Put({}, Key('n', decision_id), nudge.dump()), "recording a nudge"));
+    return true;
+  }
+
+  absl::Status RecordFeedback(std::string_view decision_id, std::string_view feedback, Micros now) override {
+    std::lock_guard lock(mu_);
+    UPFRONT_ASSIGN_OR_RETURN(nlohmann::json nudge, ReadNudge(decision_id));
+    if (nudge.value("status", "") != "pending") {
+      return absl::FailedPreconditionError("decision " + std::string(decision_id) + " already has feedback: " +
+                                           nudge.value("status", ""));
+    }
+    nudge["status"] = std::string(feedback);
+    nudge["feedback_at"] = FormatTimestamp(now);
+    rocksdb::WriteBatch wb;
+    wb.Put(Key('n', decision_id), nudge.dump());
+    wb.Delete(CustomerKey('p', nudge.value("customer", "")) + std::string(decision_id));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Write(wo, &wb), "recording feedback"));
+    if (pending_ > 0) --pending_;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<uint64_t> EraseCustomers(const std::vector<std::string>& ids) override {
+    std::lock_guard lock(mu_);
+    rocksdb::WriteBatch wb;
+    uint64_t erased = 0;
+    for (const std::string& customer : ids) {
+      for (char space : {'c', 'p'}) {
+        const std::string prefix = CustomerKey(space, customer);
+        std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+          std::string_view rest(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+          if (space == 'c' && rest.size() >= 8) {
+            const std::string id(rest.substr(8));
+            wb.Delete(Key('d', id));
+            wb.Delete(Key('n', id));
+            ++erased;
+          }
+          if (space == 'p' && pending_ > 0) --pending_;
+          wb.Delete(it->key());
+        }
+        UPFRONT_RETURN_IF_ERROR(ToStatus(it->status(), "reading a customer's decisions"));
+      }
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Write(wo, &wb), "erasing decisions"));
+    return erased;
+  }
+
+  uint64_t pending_nudges() const override { return pending_.load(); }
+
+  absl::StatusOr<std::string> Claim(std::string_view review_id, std::string_view agent, Micros now,
+                                    Micros ttl) override {
+    std::lock_guard lock(mu_);
+    const std::string holder = HolderLocked(review_id, now);
+    if (!holder.empty() && holder != agent) return holder;
+    nlohmann::json claim = {{"agent", std::string(agent)}, {"until", now + ttl}};
+    UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Put({}, Key('r', review_id), claim.dump()), "recording a claim"));
+    return std::string(agent);
+  }
+
+  std::string ClaimHolder(std::string_view review_id, Micros now) override {
+    std::lock_guard lock(mu_);
+    return HolderLocked(review_id, now);
+  }
+
+ private:
+  std::string HolderLocked(std::string_view review_id, Micros now) {
+    std::string value;
+    if (!db_->Get({}, Key('r', review_id), &value).ok()) return "";
+    const nlohmann::json claim = nlohmann::json::parse(value, nullptr, false);
+    if (!claim.is_object() || claim.value("until", Micros{0}) <= now) return "";
+    return claim.value("agent", "");
+  }
+
+  absl::StatusOr<nlohmann::json> ReadNudge(std::string_view decision_id) {
+    std::string value;
+    rocksdb::Status s = db_->Get({}, Key('n', decision_id), &value);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError("decision '" + std::string(decision_id) + "' is not a nudge waiting to be shown");
+    }
+    UPFRONT_RETURN_IF_ERROR(ToStatus(s, "reading a nudge"));
+    nlohmann::json nudge = nlohmann::json::parse(value, nullptr, false);
+    if (nudge.is_discarded()) return absl::DataLossError("nudge state is unreadable");
+    return nudge;
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::mutex mu_;  // read-modify-write of nudge states
+  std::atomic<uint64_t> pending_{0};
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DecisionLedger>> DecisionLedger::Open(const std::string& dir) {
+  auto ledger = std::make_unique<RocksDbLedger>();
+  UPFRONT_RETURN_IF_ERROR(ledger->Open(dir));
+  return std::unique_ptr<DecisionLedger>(std::move(ledger));
+}
+
+}  // namespace upfront

@@ -1,0 +1,572 @@
+// The service assembled: lifecycle, routing and roles, and the decision
+// worker that turns the engine's decisions into nudges, webhooks, audit
+// entries and metrics off the partition threads.
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "src/common/hash.h"
+#include "src/common/time_format.h"
+#include "src/server/http/service_impl.h"
+
+namespace upfront {
+namespace server_internal {
+namespace {
+
+constexpr unsigned kIngest = 1u << static_cast<int>(Role::kIngest);
+constexpr unsigned kAgent = 1u << static_cast<int>(Role::kAgent);
+constexpr unsigned kAnalyst = 1u << static_cast<int>(Role::kAnalyst);
+constexpr unsigned kAdmin = 1u << static_cast<int>(Role::kAdmin);
+constexpr unsigned kPublic = 0;
+
+struct Route {
+  const char* method;
+  const char* path;
+  unsigned roles;  // besides admin, who may call every route
+  HttpResponse (ServiceImpl::*handler)(const Call&);
+};
+
+// Literal routes before parameterised ones where both could match.
+const Route kRoutes[] = {
+    {"GET", "/healthz", kPublic, &ServiceImpl::Health},
+    {"GET", "/readyz", kPublic, &ServiceImpl::Ready},
+    {"GET", "/openapi.json", kPublic, &ServiceImpl::OpenApi},
+    {"GET", "/metrics", kAnalyst, &ServiceImpl::Metrics},
+    {"GET", "/v1/stats", kAgent | kAnalyst, &ServiceImpl::Stats},
+    {"POST", "/v1/batch", kIngest, &ServiceImpl::IngestSegment},
+    {"POST", "/v1/track", kIngest, &ServiceImpl::IngestSegment},
+    {"POST", "/v1/identify", kIngest, &ServiceImpl::IngestSegment},
+    {"POST", "/v1/page", kIngest, &ServiceImpl::IngestSegment},
+    {"POST", "/v1/screen", kIngest, &ServiceImpl::IngestSegment},
+    {"POST", "/v1/group", kIngest, &ServiceImpl::IngestSegment},
+    {"POST", "/v1/alias", kIngest, &ServiceImpl::IngestSegment},
+    {"POST", "/v1/cloudevents", kIngest, &ServiceImpl::IngestCloudEvents},
+    {"GET", "/v1/customers/{id}", kAgent | kAnalyst, &ServiceImpl::GetProfile},
+    {"DELETE", "/v1/customers/{id}", kPublic, &ServiceImpl::EraseCustomer},  // admin only
+    {"GET", "/v1/customers/{id}/reading", kAgent | kAnalyst, &ServiceImpl::GetReading},
+    {"GET", "/v1/customers/{id}/decisions", kAgent | kAnalyst, &ServiceImpl::GetCustomerDecisions},
+    {"GET", "/v1/customers/{id}/nudges", kIngest | kAgent, &ServiceImpl::GetNudges},
+    {"GET", "/v1/customers/{id}/nudges/stream", kIngest | kAgent, &ServiceImpl::StreamNudges},
+    {"GET", "/v1/customers/{id}/preferences", kAgent, &ServiceImpl::GetPreferences},
+    {"PUT", "/v1/customers/{id}/preferences", kAgent, &ServiceImpl::PutPreferences},
+    {"GET", "/v1/customers/{id}/export", kPublic, &ServiceImpl::ExportCustomer},  // admin only
+    {"POST", "/v1/nudges/{decision_id}/feedback", kIngest | kAgent, &ServiceImpl::PostFeedback},
+    {"GET", "/v1/decisions/{decision_id}", kAgent | kAnalyst, &ServiceImpl::GetDecision},
+    {"GET", "/v1/review", kAgent | kAnalyst, &ServiceImpl::ListReview},
+    {"POST", "/v1/review/{review_id}/claim", kAgent, &ServiceImpl::ClaimReview},
+    {"POST", "/v1/review/{review_id}/approve", kAgent, &ServiceImpl::ApproveReview},
+    {"POST", "/v1/review/{review_id}/reject", kAgent, &ServiceImpl::RejectReview},
+    {"GET", "/v1/policies", kAnalyst, &ServiceImpl::ListPolicies},
+    {"POST", "/v1/policies", kPublic, &ServiceImpl::UploadPolicy},  // admin only
+    {"GET", "/v1/policies/{version}", kAnalyst, &ServiceImpl::GetPolicy},
+    {"GET", "/v1/policies/{version}/diff/{other}", kAnalyst, &ServiceImpl::DiffPolicies},
+    {"POST", "/v1/policies/{version}/approve", kPublic, &ServiceImpl::ApprovePolicy},
+    {"POST", "/v1/policies/{version}/activate", kPublic, &ServiceImpl::ActivatePolicy},
+    {"POST", "/v1/policies/{version}/rollback", kPublic, &ServiceImpl::RollbackPolicy},
+    {"GET", "/v1/audit", kAnalyst, &ServiceImpl::GetAudit},
+    {"GET", "/v1/audit/verify", kAnalyst, &ServiceImpl::VerifyAudit},
+    {"GET", "/v1/webhooks", kAnalyst, &ServiceImpl::ListWebhooks},
+    {"POST", "/v1/webhooks/replay", kPublic, &ServiceImpl::ReplayWebhooks},  // admin only
+    {"GET", "/v1/keys", kPublic, &ServiceImpl::ListKeys},                   // admin only
+    {"POST", "/v1/keys", kPublic, &ServiceImpl::CreateKey},                 // admin only
+};
+
+// Routes that need no key at all (kPublic above otherwise means admin only).
+bool IsOpen(const Route& r) {
+  const std::string_view p = r.path;
+  return p == "/healthz" || p == "/readyz" || p == "/openapi.json";
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool Match(std::string_view pattern, const std::vector<std::string_view>& path, std::vector<std::string>* params) {
+  const std::vector<std::string_view> parts = Segments(pattern);
+  if (parts.size() != path.size()) return false;
+  params->clear();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].starts_with('{')) {
+      if (path[i].empty()) return false;
+      params->emplace_back(path[i]);
+    } else if (parts[i] != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string DecodeBase64(std::string_view in) {
+  std::string out(in.size() * 3 / 4 + 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return "";
+  size_t length = static_cast<size_t>(n);
+  for (size_t i = in.size(); i > 0 && in[i - 1] == '=' && length > 0; --i) --length;
+  out.resize(length);
+  return out;
+}
+
+// The key from "Authorization: Basic base64(key:)" (Segment's write key as
+// the user name) or "Authorization: Bearer key".
+std::string PresentedKey(const HttpRequest& request) {
+  std::string_view auth = request.Header("authorization");
+  if (auth.starts_with("Bearer ")) return std::string(auth.substr(7));
+  if (auth.starts_with("Basic ")) {
+    std::string decoded = DecodeBase64(auth.substr(6));
+    return decoded.substr(0, decoded.find(':'));
+  }
+  return "";
+}
+
+std::string RoleList(unsigned roles) {
+  std::string out;
+  for (Role r : {Role::kIngest, Role::kAgent, Role::kAnalyst, Role::kAdmin}) {
+    if (r != Role::kAdmin && !(roles & (1u << static_cast<int>(r)))) continue;
+    if (!out.empty()) out += ", ";
+    out += RoleName(r);
+  }
+  return out;
+}
+
+}  // namespace
+
+ServiceImpl::ServiceImpl(const ServiceOptions& options)
+    : options_(options), clock_(options.clock ? options.clock : &SystemClock()) {}
+
+ServiceImpl::~ServiceImpl() { Stop(); }
+
+absl::Status ServiceImpl::Open() {
+  namespace fs = std::filesystem;
+  const fs::path dir(options_.data_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return absl::FailedPreconditionError("cannot create " + dir.string() + ": " + ec.message());
+  // The engine creates the pseudonym key on its first open; the control
+  // store needs it first.
+  const fs::path key_file = dir / "hash.key";
+  if (!fs::exists(key_file)) {
+    std::ofstream out(key_file);
+    out << RandomHex(32) << "\n";
+    out.close();
+    if (!out) return absl::PermissionDeniedError("cannot write " + key_file.string());
+    fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write);
+  }
+  std::string key;
+  std::ifstream key_in(key_file);
+  std::getline(key_in, key);
+  ControlOptions control;
+  control.clock = clock_;
+  control.pseudonym_key = key;
+  control.sync = options_.sync;
+  UPFRONT_ASSIGN_OR_RETURN(control_, ControlStore::Open((dir / "control").string(), control));
+  UPFRONT_ASSIGN_OR_RETURN(ledger_, DecisionLedger::Open((dir / "server").string()));
+  if (options_.create_first_admin_key && control_->ListKeys().empty()) {
+    UPFRONT_ASSIGN_OR_RETURN(NewApiKey key, control_->CreateKey(Role::kAdmin, "first-admin", "system"));
+    first_admin_key_ = key.secret;
+  }
+  UPFRONT_ASSIGN_OR_RETURN(int number, BootstrapPolicy());
+
+  worker_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "upfront-decide");
+    RunDecisionWorker();
+  });
+  {
+    std::unique_lock lock(runtime_mu_);
+    UPFRONT_RETURN_IF_ERROR(OpenRuntime(number));
+  }
+
+  http_ = std::make_unique<HttpServer>(options_.http, [this](const HttpRequest& r) { return Handle(r); });
+  UPFRONT_RETURN_IF_ERROR(http_->Start());
+  if (options_.tick) {
+    ticker_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "upfront-tick");
+      std::unique_lock lock(tick_mu_);
+      while (!tick_stop_) {
+        tick_cv_.wait_for(lock, std::chrono::seconds(1));
+        if (tick_stop_) break;
+        lock.unlock();
+        if (absl::Status s = Tick(); !s.ok()) spdlog::warn("tick: {}", s.ToString());
+        lock.lock();
+      }
+    });
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> ServiceImpl::BootstrapPolicy() {
+  std::string file_text;
+  if (!options_.policy_file.empty()) {
+    std::ifstream in(options_.policy_file);
+    if (!in) return absl::NotFoundError("cannot read the policy file " + options_.policy_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    file_text = text.str();
+  }
+  if (std::optional<PolicyVersion> active = control_->ActivePolicy()) {
+    if (!file_text.empty()) {
+      auto stored = control_->PolicyText(active->number);
+      if (stored.ok() && *stored != file_text) {
+        spdlog::warn("{} differs from the active policy v{} of the data directory, which is used; "
+                     "upload it with POST /v1/policies to change the policy",
+                     options_.policy_file, active->number);
+      }
+    }
+    return active->number;
+  }
+  if (file_text.empty()) {
+    return absl::FailedPreconditionError("the data directory has no active policy yet: start with --policy FILE");
+  }
+  // The first policy is trusted as given on the command line: uploaded,
+  // approved and activated at once, each step in the audit trail.
+  UPFRONT_ASSIGN_OR_RETURN(PolicyVersion v, control_->UploadPolicy(file_text, "cli:" + options_.policy_file));
+  UPFRONT_RETURN_IF_ERROR(control_->ApprovePolicy(v.number, "system").status());
+  UPFRONT_RETURN_IF_ERROR(control_->ActivatePolicy(v.number, "system").status());
+  return v.number;
+}
+
+// REQUIRES: runtime_mu_ held exclusively (the worker, which reads the
+// runtime shared, only queues meanwhile).
+absl::Status ServiceImpl::OpenRuntime(int policy_number) {
+  UPFRONT_ASSIGN_OR_RETURN(std::string text, control_->PolicyText(policy_number));
+  UPFRONT_ASSIGN_OR_RETURN(Policy policy, LoadPolicyText(text, "policy v" + std::to_string(policy_number) + ".yaml"));
+  Runtime next;
+  next.policy = std::make_shared<Policy>(std::move(policy));
+  next.policy_number = policy_number;
+
+  OutboxOptions outbox;
+  outbox.clock = clock_;
+  outbox.retry = options_.webhook_retry;
+  outbox.sync = options_.sync;
+  outbox.jitter_seed = Hash64(options_.data_dir);
+  UPFRONT_ASSIGN_OR_RETURN(outbox.endpoints, EndpointsFromPolicy(*next.policy));
+  UPFRONT_ASSIGN_OR_RETURN(next.outbox,
+                           Outbox::Open((std::filesystem::path(options_.data_dir) / "outbox").string(), outbox));
+
+  EngineOptions engine;
+  engine.data_dir = options_.data_dir;
+  engine.policy = next.policy;
+  engine.partitions = options_.partitions;
+  engine.clock = clock_;
+  engine.arrival = ArrivalClock::kWall;
+  engine.sync = options_.sync;
+  engine.on_decision = [this](std::string_view json) { OnDecision(json); };
+  UPFRONT_ASSIGN_OR_RETURN(next.engine, Engine::Open(engine));
+  if (options_.deliver_webhooks) next.outbox->Start();
+  runtime_ = std::move(next);
+  // The CLI's commands (inspect, review, ...) read the data directory's
+  // policy.yaml: keep it the active version.
+  std::ofstream((std::filesystem::path(options_.data_dir) / "policy.yaml").string()) << text;
+  spdlog::info("policy v{} ({}) is active", policy_number, runtime_.policy->version);
+  return absl::OkStatus();
+}
+
+void ServiceImpl::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (http_) http_->Stop();
+  {
+    std::lock_guard lock(tick_mu_);
+    tick_stop_ = true;
+  }
+  tick_cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  if (absl::Status s = Drain(); !s.ok()) spdlog::error("draining: {}", s.ToString());
+  {
+    std::lock_guard lock(decisions_mu_);
+    worker_stop_ = true;
+  }
+  decisions_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  std::unique_lock lock(runtime_mu_);
+  runtime_.engine.reset();
+  if (runtime_.outbox) runtime_.outbox->Stop();
+  runtime_.outbox.reset();
+}
+
+absl::Status ServiceImpl::Drain() {
+  {
+    auto lock = ReadRuntime();
+    if (runtime_.engine) UPFRONT_RETURN_IF_ERROR(runtime_.engine->Flush());
+  }
+  std::unique_lock lock(decisions_mu_);
+  decisions_idle_cv_.wait(lock, [this] { return (decisions_.empty() && !worker_busy_) || !worker_.joinable(); });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> ServiceImpl::DeliverWebhooks() {
+  auto lock = ReadRuntime();
+  return runtime_.outbox->DeliverDue();
+}
+
+absl::Status ServiceImpl::Tick() {
+  auto lock = ReadRuntime();
+  if (!runtime_.engine) return absl::OkStatus();
+  const Micros now = Now();
+  UPFRONT_RETURN_IF_ERROR(runtime_.engine->AdvanceClock(now));
+  if (now - last_retention_ >= options_.retention_every) {
+    last_retention_ = now;
+    UPFRONT_ASSIGN_OR_RETURN(uint64_t purged, runtime_.engine->PurgeExpiredEvents());
+    if (purged > 0) spdlog::info("retention: purged {} events", purged);
+  }
+  return absl::OkStatus();
+}
+
+// --- decisions ---
+
+void ServiceImpl::OnDecision(std::string_view json) {
+  {
+    std::lock_guard lock(decisions_mu_);
+    decisions_.emplace_back(json);
+  }
+  decisions_cv_.notify_one();
+}
+
+void ServiceImpl::RunDecisionWorker() {
+  std::vector<std::string> batch;
+  std::unique_lock lock(decisions_mu_);
+  for (;;) {
+    decisions_cv_.wait(lock, [this] { return worker_stop_ || !decisions_.empty(); });
+    if (decisions_.empty() && worker_stop_) break;
+    batch.swap(decisions_);
+    worker_busy_ = true;
+    lock.unlock();
+    try {
+      ProcessDecisions(batch);
+    } catch (const std::exception& e) {
+      // A bug, not bad input (the engine writes these); keep serving.
+      spdlog::error("processing decisions: {}", e.what());
+    }
+    batch.clear();
+    lock.lock();
+    worker_busy_ = false;
+    if (decisions_.empty()) decisions_idle_cv_.notify_all();
+  }
+  decisions_idle_cv_.notify_all();
+}
+
+void ServiceImpl::ProcessDecisions(std::vector<std::string>& batch) {
+  std::shared_ptr<const Policy> policy;
+  {
+    auto lock = ReadRuntime();
+    policy = runtime_.policy;
+  }
+  const Micros now = Now();
+  std::vector<RecordedDecision> recorded;
+  std::vector<AuditEntry> audit;
+  std::vector<OutboxMessage> webhooks;
+  std::vector<std::pair<std::string, std::string>> published;  // customer, SSE data
+  for (std::string& raw : batch) {
+    const nlohmann::json d = nlohmann::json::parse(raw, nullptr, false);
+    if (!d.is_object() || !d.contains("decision_id")) {
+      spdlog::error("the engine told an unreadable decision: {}", raw.substr(0, 200));
+      continue;
+    }
+    const std::string id = StringField(d, "decision_id");
+    const std::string customer = StringField(d, "customer");
+    const std::string action = d.contains("action") && d["action"].is_string() ? d["action"].get<std::string>() : "none";
+    const std::string channel = StringField(d, "channel");
+    const std::string cohort = d.contains("cohort") && d["cohort"].is_string() ? d["cohort"].get<std::string>() : "treatment";
+    std::vector<std::string> reasons;
+    if (d.contains("blocked") && d["blocked"].is_array()) {
+      for (const auto& b : d["blocked"]) reasons.push_back(StringField(b, "reason"));
+    }
+    metrics_.CountDecision(action, channel, reasons, cohort);
+
+    RecordedDecision r;
+    r.id = id;
+    r.customer = customer;
+    r.at = ParseTimestamp(StringField(d, "at")).value_or(now);
+    const bool acts = action == "deliver" || action == "ask_confirm";
+    if (acts && cohort != "holdout") {
+      const ChannelSpec* spec = policy->FindChannel(channel);
+      if (spec != nullptr && !spec->webhook.empty()) {
+        nlohmann::json payload = {{"type", "nudge.deliver"}, {"timestamp", FormatTimestamp(now)}, {"data", d}};
+        webhooks.push_back({"msg_" + id, spec->webhook, customer, "nudge.deliver", payload.dump()});
+      } else if (spec != nullptr && spec->queue.empty()) {
+        r.nudge = true;
+        r.nudge_expires = now + options_.nudge_ttl;
+        published.emplace_back(customer, raw);
+      }
+      const int64_t day = now / kMicrosPerDay;
+      if (day != action_day_) {
+        action_day_ = day;
+        actions_today_.clear();
+      }
+      metrics_.CountActionOfDay(++actions_today_[customer]);
+    }
+    if (action != "none") {
+      nlohmann::json details = {{"intervention", StringField(d, "intervention")},
+                                {"step", d.value("step", nlohmann::json())},
+                                {"channel", channel},
+                                {"cohort", cohort},
+                                {"trigger", d.value("trigger", nlohmann::json::object())},
+                                {"policy_version", StringField(d, "policy_version")},
+                                {"policy_hash", StringField(d, "policy_hash")},
+                                {"confidence", d.value("confidence", nlohmann::json())},
+                                {"message", StringField(d, "message")}};
+      nlohmann::json models = nlohmann::json::object();
+      if (d.contains("models") && d["models"].is_object()) {
+        for (const auto& [name, m] : d["models"].items()) models[name] = StringField(m, "version");
+      }
+      details["models"] = std::move(models);
+      if (d.contains("approved_by")) details["approved_by"] = d["approved_by"];
+      audit.push_back({"engine", "decision." + action, {customer}, id, std::move(details)});
+    }
+    r.json = std::move(raw);
+    recorded.push_back(std::move(r));
+  }
+  if (absl::Status s = ledger_->Record(recorded); !s.ok()) spdlog::error("recording decisions: {}", s.ToString());
+  {
+    auto lock = ReadRuntime();
+    for (const OutboxMessage& m : webhooks) {
+      if (absl::Status s = runtime_.outbox->Enqueue(m); !s.ok()) {
+        spdlog::error("webhook {} for decision not queued: {}", m.id, s.ToString());
+        continue;
+      }
+      audit.push_back({"engine", "delivery.queued", {m.customer}, m.id.substr(4),
+                       {{"endpoint", m.endpoint}, {"webhook_id", m.id}}});
+    }
+  }
+  if (!audit.empty()) {
+    if (auto s = control_->AppendMany(audit); !s.ok()) spdlog::error("audit: {}", s.status().ToString());
+  }
+  for (const auto& [customer, data] : published) Publish(customer, data);
+}
+
+void ServiceImpl::Publish(const std::string& customer, const std::string& sse_data) {
+  std::vector<std::shared_ptr<NudgeSubscription>> live;
+  {
+    std::lock_guard lock(subscriptions_mu_);
+    auto it = subscriptions_.find(customer);
+    if (it == subscriptions_.end()) return;
+    auto& list = it->second;
+    for (auto w = list.begin(); w != list.end();) {
+      if (auto s = w->lock()) {
+        live.push_back(std::move(s));
+        ++w;
+      } else {
+        w = list.erase(w);
+      }
+    }
+    if (list.empty()) subscriptions_.erase(it);
+  }
+  for (auto& s : live) {
+    {
+      std::lock_guard lock(s->mu);
+      s->events.push_back(sse_data);
+    }
+    s->cv.notify_all();
+  }
+}
+
+std::vector<std::string> ServiceImpl::IdsOf(Engine& engine, const std::string& id) {
+  auto ids = engine.CustomerIds(id);
+  return ids.ok() ? *ids : std::vector<std::string>{id};
+}
+
+// --- routing ---
+
+HttpResponse ServiceImpl::Respond(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk: return HttpResponse::Json(200, "{}");
+    case absl::StatusCode::kInvalidArgument: return HttpResponse::Error(400, std::string(status.message()));
+    case absl::StatusCode::kNotFound: return HttpResponse::Error(404, std::string(status.message()));
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists: return HttpResponse::Error(409, std::string(status.message()));
+    case absl::StatusCode::kPermissionDenied: return HttpResponse::Error(403, std::string(status.message()));
+    case absl::StatusCode::kUnavailable: return HttpResponse::Error(503, std::string(status.message()));
+    default:
+      spdlog::error("internal error: {}", status.ToString());
+      return HttpResponse::Error(500, std::string(status.message()));
+  }
+}
+
+HttpResponse ServiceImpl::Handle(const HttpRequest& request) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::vector<std::string_view> path = Segments(request.path);
+  std::vector<std::string> params;
+  const Route* route = nullptr;
+  bool path_known = false;
+  for (const Route& r : kRoutes) {
+    if (!Match(r.path, path, &params)) continue;
+    path_known = true;
+    if (request.method == r.method) {
+      route = &r;
+      break;
+    }
+  }
+  HttpResponse response;
+  std::string route_name = "unmatched";
+  if (route == nullptr) {
+    response = path_known ? HttpResponse::Error(405, request.method + " is not allowed on " + request.path)
+                          : HttpResponse::Error(404, "no route " + request.method + " " + request.path);
+  } else {
+    route_name = std::string(route->method) + " " + route->path;
+    Call call{request, std::move(params), {}};
+    if (!IsOpen(*route)) {
+      const std::string presented = PresentedKey(request);
+      std::optional<ApiKey> key = presented.empty() ? std::nullopt : control_->Authenticate(presented);
+      if (!key) {
+        response = HttpResponse::Error(401, presented.empty()
+                                                ? "this route needs an API key (HTTP Basic with the key as user name, or Bearer)"
+                                                : "the API key is not valid (unknown or revoked)");
+        response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"upfront\"");
+      } else if (key->role != Role::kAdmin && !(route->roles & (1u << static_cast<int>(key->role)))) {
+        response = HttpResponse::Error(403, "the " + std::string(RoleName(key->role)) + " role may not call " +
+                                                route_name + " (allowed: " + RoleList(route->roles) + ")");
+      } else {
+        call.caller.role = key->role;
+        call.caller.key_id = key->id;
+        call.caller.name = key->name;
+        call.caller.actor = std::string(RoleName(key->role)) + ":" + key->name;
+        response = (this->*route->handler)(call);
+      }
+    } else {
+      response = (this->*route->handler)(call);
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.CountRequest(route_name, response.status, seconds);
+  return response;
+}
+
+}  // namespace server_internal
+
+std::vector<RouteInfo> Service::Routes() {
+  std::vector<RouteInfo> out;
+  for (const server_internal::Route& r : server_internal::kRoutes) {
+    RouteInfo info{r.method, r.path, {}};
+    if (!server_internal::IsOpen(r)) {
+      for (Role role : {Role::kIngest, Role::kAgent, Role::kAnalyst, Role::kAdmin}) {
+        if (role == Role::kAdmin || (r.roles & (1u << static_cast<int>(role)))) {
+          info.roles.emplace_back(RoleName(role));
+        }
+      }
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Service>> Service::Start(const ServiceOptions& options) {
+  auto service = std::make_unique<server_internal::ServiceImpl>(options);
+  UPFRONT_RETURN_IF_ERROR(service->Open());
+  return std::unique_ptr<Service>(std::move(service));
+}
+
+}  // namespace upfront

@@ -1,0 +1,172 @@
+// Internal to src/server/http: the assembled service, shared by the files
+// that implement its routes.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "src/server/control/control_store.h"
+#include "src/server/http/decision_ledger.h"
+#include "src/server/http/http_server.h"
+#include "src/server/http/metrics.h"
+#include "src/server/http/service.h"
+#include "src/server/outbox/outbox.h"
+#include "upfront/engine.h"
+#include "upfront/policy.h"
+
+namespace upfront::server_internal {
+
+// Who is calling, once their key checked out.
+struct Caller {
+  Role role = Role::kIngest;
+  std::string key_id;
+  std::string name;   // the key's name: the agent or admin, in the audit trail
+  std::string actor;  // "key:<id>" / "<role>:<name>"
+};
+
+// A matched request: path parameters in pattern order.
+struct Call {
+  const HttpRequest& request;
+  std::vector<std::string> params;
+  Caller caller;
+};
+
+// A string field of a JSON object, "" when absent, null or not a string
+// (nlohmann's value() throws on null).
+inline std::string StringField(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A numeric query parameter: `fallback` when absent, nullopt when not a number.
+std::optional<size_t> QueryNumber(const HttpRequest& request, const std::string& name, size_t fallback);
+
+// New nudges for one customer's open SSE streams.
+struct NudgeSubscription {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> events;  // SSE "data:" payloads
+};
+
+class ServiceImpl final : public Service {
+ public:
+  explicit ServiceImpl(const ServiceOptions& options);
+  ~ServiceImpl() override;
+
+  absl::Status Open();
+  uint16_t port() const override { return http_ ? http_->port() : 0; }
+  std::string first_admin_key() const override { return first_admin_key_; }
+  void Stop() override;
+  absl::Status Drain() override;
+  absl::StatusOr<size_t> DeliverWebhooks() override;
+  absl::Status Tick() override;
+
+  HttpResponse Handle(const HttpRequest& request);
+
+  // --- routes (routes_*.cc) ---
+  HttpResponse Health(const Call&);
+  HttpResponse Ready(const Call&);
+  HttpResponse OpenApi(const Call&);
+  HttpResponse Metrics(const Call&);
+  HttpResponse Stats(const Call&);
+  HttpResponse IngestSegment(const Call&);
+  HttpResponse IngestCloudEvents(const Call&);
+  HttpResponse GetProfile(const Call&);
+  HttpResponse GetReading(const Call&);
+  HttpResponse GetCustomerDecisions(const Call&);
+  HttpResponse GetNudges(const Call&);
+  HttpResponse StreamNudges(const Call&);
+  HttpResponse PostFeedback(const Call&);
+  HttpResponse GetPreferences(const Call&);
+  HttpResponse PutPreferences(const Call&);
+  HttpResponse GetDecision(const Call&);
+  HttpResponse ExportCustomer(const Call&);
+  HttpResponse EraseCustomer(const Call&);
+  HttpResponse ListReview(const Call&);
+  HttpResponse ClaimReview(const Call&);
+  HttpResponse ApproveReview(const Call&);
+  HttpResponse RejectReview(const Call&);
+  HttpResponse ListPolicies(const Call&);
+  HttpResponse UploadPolicy(const Call&);
+  HttpResponse GetPolicy(const Call&);
+  HttpResponse DiffPolicies(const Call&);
+  HttpResponse ApprovePolicy(const Call&);
+  HttpResponse ActivatePolicy(const Call&);
+  HttpResponse RollbackPolicy(const Call&);
+  HttpResponse GetAudit(const Call&);
+  HttpResponse VerifyAudit(const Call&);
+  HttpResponse ListWebhooks(const Call&);
+  HttpResponse ReplayWebhooks(const Call&);
+  HttpResponse ListKeys(const Call&);
+  HttpResponse CreateKey(const Call&);
+
+ private:
+  // The engine and what depends on the active policy, swapped together
+  // when a policy version is activated.
+  struct Runtime {
+    std::shared_ptr<const Policy> policy;
+    int policy_number = 0;
+    std::unique_ptr<Engine> engine;
+    std::unique_ptr<Outbox> outbox;
+  };
+
+  absl::Status OpenRuntime(int policy_number);
+  absl::StatusOr<int> BootstrapPolicy();
+  void OnDecision(std::string_view json);
+  void RunDecisionWorker();
+  void ProcessDecisions(std::vector<std::string>& batch);
+  void Publish(const std::string& customer, const std::string& sse_data);
+  HttpResponse Respond(const absl::Status& status);
+  HttpResponse AnswerReview(const Call& call, bool approve);
+  HttpResponse ActivateVersion(const Call& call, bool rollback);
+  // Every id of the customer known by `id` ([id] when unknown).
+  std::vector<std::string> IdsOf(Engine& engine, const std::string& id);
+  std::shared_lock<std::shared_mutex> ReadRuntime() { return std::shared_lock(runtime_mu_); }
+  Micros Now() const { return clock_->Now(); }
+
+  ServiceOptions options_;
+  const Clock* clock_;
+  std::unique_ptr<ControlStore> control_;
+  std::unique_ptr<DecisionLedger> ledger_;
+  ServerMetrics metrics_;
+  std::unique_ptr<HttpServer> http_;
+
+  std::shared_mutex runtime_mu_;
+  Runtime runtime_;
+
+  // Decisions told by the engine, waiting for the worker.
+  std::mutex decisions_mu_;
+  std::condition_variable decisions_cv_;
+  std::condition_variable decisions_idle_cv_;
+  std::vector<std::string> decisions_;
+  bool worker_busy_ = false;
+  bool worker_stop_ = false;
+  std::thread worker_;
+  // Actions per customer on the current UTC day (fatigue metric).
+  int64_t action_day_ = -1;
+  std::map<std::string, uint32_t> actions_today_;
+
+  std::mutex subscriptions_mu_;
+  std::map<std::string, std::vector<std::weak_ptr<NudgeSubscription>>> subscriptions_;
+
+  std::mutex tick_mu_;
+  std::condition_variable tick_cv_;
+  bool tick_stop_ = false;
+  std::thread ticker_;
+  Micros last_retention_ = 0;
+  bool stopped_ = false;
+  std::string first_admin_key_;
+};
+
+}  // namespace upfront::server_internal
