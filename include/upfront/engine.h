@@ -14,6 +14,7 @@
 // sequencer, which for one calling thread is the order of its calls.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -80,6 +81,12 @@ struct IngestReport {
   static std::string Describe(const EventResult& result);
 };
 
+// Upper bounds, in microseconds, of the decision latency histogram's buckets
+// (the last bucket, beyond them, is +Inf).
+inline constexpr double kDecisionLatencyBoundsMicros[] = {1, 2, 5, 10, 20, 50, 100, 200, 500,
+                                                          1000, 2000, 5000, 10000};
+inline constexpr size_t kDecisionLatencyBuckets = std::size(kDecisionLatencyBoundsMicros) + 1;
+
 struct EngineStats {
   uint64_t accepted = 0;
   uint64_t duplicates = 0;
@@ -90,6 +97,11 @@ struct EngineStats {
   uint64_t replayed_on_open = 0;  // log records re-applied during recovery
   uint64_t purged_on_open = 0;    // log records older than the retention, deleted
   int partitions = 0;
+  // Decisions on events: time from the event reaching its partition to the
+  // decision being told to on_decision (reading, deciding, rendering).
+  // Per-bucket counts (not cumulative) and the total.
+  std::array<uint64_t, kDecisionLatencyBuckets> decision_latency_counts{};
+  double decision_latency_sum_micros = 0;
 };
 
 // Drift of one model's score distribution: the population stability index

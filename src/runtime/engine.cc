@@ -404,6 +404,7 @@ class EngineImpl final : public Engine {
     s.replayed_on_open = replayed_on_open_;
     s.purged_on_open = purged_on_open_;
     s.partitions = static_cast<int>(partitions_.size());
+    for (const auto& partition : partitions_) partition->AddDecisionLatency(&s);
     return s;
   }
 

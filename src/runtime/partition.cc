@@ -231,6 +231,7 @@ void Partition::Handle(Message& m) {
       const Event& event = m.event_ref ? *m.event_ref : m.event;
       const std::string& canonical = m.canonical_ref ? *m.canonical_ref : m.canonical;
       if (m.seq > applied_at_open_) {  // otherwise already in the stored state
+        if (on_decision_) handling_since_ = std::chrono::steady_clock::now();
         // Time moves to this event: what was due before it happens first.
         if (event.timestamp > clock_) FireTimers(event.timestamp - 1);
         CustomerState& s = FindOrCreate(canonical);
@@ -409,6 +410,24 @@ void Partition::Decide(CustomerState& state, const Event* trigger, Micros now) {
   if (!on_decision_) return;
   AppendDecisionJson(decision_, &decision_json_);
   on_decision_(decision_json_);
+  if (trigger != nullptr) {
+    const auto nanos = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                 std::chrono::steady_clock::now() - handling_since_)
+                                                 .count());
+    const double micros = static_cast<double>(nanos) / 1000.0;
+    size_t bucket = 0;
+    while (bucket < std::size(kDecisionLatencyBoundsMicros) && micros > kDecisionLatencyBoundsMicros[bucket]) ++bucket;
+    decision_latency_counts_[bucket].fetch_add(1, std::memory_order_relaxed);
+    decision_latency_sum_nanos_.fetch_add(nanos, std::memory_order_relaxed);
+  }
+}
+
+void Partition::AddDecisionLatency(EngineStats* stats) const {
+  for (size_t i = 0; i < kDecisionLatencyBuckets; ++i) {
+    stats->decision_latency_counts[i] += decision_latency_counts_[i].load(std::memory_order_relaxed);
+  }
+  stats->decision_latency_sum_micros +=
+      static_cast<double>(decision_latency_sum_nanos_.load(std::memory_order_relaxed)) / 1000.0;
 }
 
 void Partition::SetReviewStatus(std::string_view review_id, std::string_view status) {

@@ -8,6 +8,7 @@
 // log only from there.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -29,6 +30,7 @@
 #include "src/signals/customer_signals.h"
 #include "src/runtime/spsc_ring.h"
 #include "src/store/store.h"
+#include "upfront/engine.h"
 #include "upfront/event.h"
 
 namespace upfront {
@@ -120,6 +122,8 @@ class Partition {
   // The customer's reading at `now` (timers due by then fired first).
   const Reading& ReadCustomer(CustomerState& state, Micros now);
   const std::vector<ModelDriftCounts>& drift() const { return drift_; }
+  // Adds this partition's decision latency histogram to `stats`; any thread.
+  void AddDecisionLatency(EngineStats* stats) const;
   const OnlineLearning& learning() const { return learning_; }
   Micros clock() const { return clock_; }
   const ProfileRules& rules() const { return *rules_; }
@@ -209,6 +213,11 @@ class Partition {
   DecisionListener on_decision_;
   Decision decision_;
   std::string decision_json_;
+  // When the event being handled reached the partition (decision latency).
+  std::chrono::steady_clock::time_point handling_since_;
+  // Written by the worker only, read by Stats() from any thread.
+  std::array<std::atomic<uint64_t>, kDecisionLatencyBuckets> decision_latency_counts_{};
+  std::atomic<uint64_t> decision_latency_sum_nanos_{0};
   std::vector<ModelDriftCounts> drift_;
   uint64_t scores_seen_ = 0;
 

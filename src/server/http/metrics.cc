@@ -57,6 +57,15 @@ void Histogram::Render(std::string_view name, std::string_view labels, std::stri
   Sample(fmt::format("{}_count", name), labels, static_cast<double>(count_), out);
 }
 
+void Histogram::Set(std::span<const uint64_t> counts, double sum) {
+  count_ = 0;
+  for (size_t i = 0; i < counts_.size() && i < counts.size(); ++i) {
+    counts_[i] = counts[i];
+    count_ += counts[i];
+  }
+  sum_ = sum;
+}
+
 double Histogram::Quantile(double q) const {
   if (count_ == 0) return 0;
   const double target = q * static_cast<double>(count_);
@@ -151,6 +160,15 @@ std::string ServerMetrics::Render(const Snapshot& s) const {
   Header("upfront_ingest_ack_seconds", "histogram", "Time to acknowledge an ingest request (durable).", &out);
   ack_single_.Render("upfront_ingest_ack_seconds", "kind=\"single\"", &out);
   ack_batch_.Render("upfront_ingest_ack_seconds", "kind=\"batch\"", &out);
+  Header("upfront_decision_seconds", "histogram",
+         "Decision latency: from an event reaching its partition to its decision (read, decide, render).", &out);
+  {
+    std::vector<double> bounds_seconds;
+    for (double micros : kDecisionLatencyBoundsMicros) bounds_seconds.push_back(micros / 1e6);
+    Histogram latency(std::move(bounds_seconds));
+    latency.Set(s.decision_latency, s.decision_latency_sum_micros / 1e6);
+    latency.Render("upfront_decision_seconds", "", &out);
+  }
   Header("upfront_decision_points_total", "counter", "Decision points, by cohort.", &out);
   for (const auto& [cohort, n] : decisions_by_cohort_) {
     Sample("upfront_decision_points_total", fmt::format("cohort=\"{}\"", Escape(cohort)), static_cast<double>(n), &out);

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "upfront/engine.h"
 #include "upfront/time.h"
 
 namespace upfront {
@@ -23,6 +25,8 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1) {}
   void Observe(double value);
+  // Replaces the contents: per-bucket counts (bounds order, then +Inf) and their sum.
+  void Set(std::span<const uint64_t> counts, double sum);
   void Render(std::string_view name, std::string_view labels, std::string* out) const;
   double Quantile(double q) const;  // from the buckets (upper bound of the bucket holding q)
   uint64_t count() const { return count_; }
@@ -57,6 +61,9 @@ class ServerMetrics {
     uint64_t outbox_pending = 0, outbox_delivered = 0, outbox_attempts = 0, outbox_failed = 0,
              outbox_rate_limited = 0, outbox_dead = 0, outbox_disabled_endpoints = 0;
     uint64_t engine_partitions = 0, engine_merges = 0;
+    // The engine's decision latency histogram (per-bucket counts).
+    std::array<uint64_t, kDecisionLatencyBuckets> decision_latency{};
+    double decision_latency_sum_micros = 0;
     struct Drift {
       std::string model, version;
       double psi = 0;

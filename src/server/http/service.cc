@@ -253,6 +253,7 @@ absl::Status ServiceImpl::OpenRuntime(int policy_number) {
   outbox.retry = options_.webhook_retry;
   outbox.sync = options_.sync;
   outbox.jitter_seed = Hash64(options_.data_dir);
+  outbox.on_attempt = [this](const DeliveryAttempt& a) { AuditDelivery(a); };
   UPFRONT_ASSIGN_OR_RETURN(outbox.endpoints, EndpointsFromPolicy(*next.policy));
   UPFRONT_ASSIGN_OR_RETURN(next.outbox,
                            Outbox::Open((std::filesystem::path(options_.data_dir) / "outbox").string(), outbox));
@@ -446,6 +447,21 @@ void ServiceImpl::ProcessDecisions(std::vector<std::string>& batch) {
     if (auto s = control_->AppendMany(audit); !s.ok()) spdlog::error("audit: {}", s.status().ToString());
   }
   for (const auto& [customer, data] : published) Publish(customer, data);
+}
+
+void ServiceImpl::AuditDelivery(const DeliveryAttempt& a) {
+  using Outcome = DeliveryAttempt::Outcome;
+  const char* action = a.outcome == Outcome::kDelivered ? "delivery.sent"
+                       : a.outcome == Outcome::kDead    ? "delivery.dead"
+                                                        : "delivery.retry";
+  nlohmann::json details = {{"endpoint", a.endpoint}, {"webhook_id", a.id}, {"attempts", a.attempts}};
+  if (a.http_status != 0) details["http_status"] = a.http_status;
+  if (!a.detail.empty()) details["error"] = a.detail;
+  // Webhook ids are "msg_<decision_id>": the subject links back to the decision.
+  const std::string decision = a.id.starts_with("msg_") ? a.id.substr(4) : a.id;
+  if (auto s = control_->Append({"outbox", action, {a.customer}, decision, std::move(details)}); !s.ok()) {
+    spdlog::error("audit of webhook {}: {}", a.id, s.status().ToString());
+  }
 }
 
 void ServiceImpl::Publish(const std::string& customer, const std::string& sse_data) {

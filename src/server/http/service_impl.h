@@ -127,6 +127,7 @@ class ServiceImpl final : public Service {
   void RunDecisionWorker();
   void ProcessDecisions(std::vector<std::string>& batch);
   void Publish(const std::string& customer, const std::string& sse_data);
+  void AuditDelivery(const DeliveryAttempt& attempt);
   HttpResponse Respond(const absl::Status& status);
   HttpResponse AnswerReview(const Call& call, bool approve);
   HttpResponse ActivateVersion(const Call& call, bool rollback);

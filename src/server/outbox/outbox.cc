@@ -465,13 +465,19 @@ class Outbox::Impl {
         result.error = std::string(answer.status().message());
       }
     }
-    std::lock_guard lock(mu_);
-    UPFRONT_RETURN_IF_ERROR(Record(id, attempt_time, result));
+    DeliveryAttempt told;
+    {
+      std::lock_guard lock(mu_);
+      UPFRONT_RETURN_IF_ERROR(Record(id, attempt_time, result, &told));
+    }
+    if (options_.on_attempt && !told.id.empty()) options_.on_attempt(told);
     return true;
   }
 
   // REQUIRES: mu_ held.
-  absl::Status Record(const std::string& id, Micros attempt_time, const AttemptResult& result) {
+  // Fills `told` unless the item was erased meanwhile.
+  absl::Status Record(const std::string& id, Micros attempt_time, const AttemptResult& result,
+                      DeliveryAttempt* told) {
     in_flight_.erase(id);
     ++stats_.attempts;
     if (!result.Delivered()) ++stats_.failed_attempts;
@@ -483,6 +489,8 @@ class Outbox::Impl {
     if (item.first_attempt == kNever) item.first_attempt = attempt_time;
     const Micros answered = clock_->Now();
     rocksdb::WriteBatch batch;
+    *told = {item.id, item.endpoint, item.customer, DeliveryAttempt::Outcome::kRetry, result.status,
+             item.attempts, ""};
 
     if (result.Delivered()) {
       ++stats_.delivered;
@@ -494,6 +502,7 @@ class Outbox::Impl {
       batch.Put(StateKey(item.state, item.seq), item.id);
       batch.Put(ItemKey(item.id), EncodeItem(item));
       pending_.erase(item.id);
+      told->outcome = DeliveryAttempt::Outcome::kDelivered;
       return Write(&batch);
     }
 
@@ -517,6 +526,8 @@ class Outbox::Impl {
         UPFRONT_ASSIGN_OR_RETURN(std::optional<Item> other, ReadItem(other_id, nullptr));
         if (other) MoveToDead(&*other, DisabledReason(item.endpoint), &batch);
       }
+      told->outcome = DeliveryAttempt::Outcome::kDead;
+      told->detail = item.last_error;
       return Write(&batch);
     }
 
@@ -546,6 +557,9 @@ class Outbox::Impl {
       batch.Put(ItemKey(item.id), EncodeItem(item));
       AddPending(item);
     }
+    told->outcome = item.state == ItemState::kDead ? DeliveryAttempt::Outcome::kDead
+                                                    : DeliveryAttempt::Outcome::kRetry;
+    told->detail = item.last_error;
     return Write(&batch);
   }
 

@@ -37,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,12 +63,28 @@ struct RetryPolicy {
   double jitter = 0.2;                        // each delay varies by up to this share, either way
 };
 
+// What became of one delivery attempt, as told to OutboxOptions::on_attempt.
+struct DeliveryAttempt {
+  enum class Outcome { kDelivered, kRetry, kDead };
+  std::string id;        // webhook-id
+  std::string endpoint;
+  std::string customer;
+  Outcome outcome = Outcome::kRetry;
+  int http_status = 0;   // 0: no answer (network error or timeout)
+  uint32_t attempts = 0; // including this one
+  std::string detail;    // the error, or why it was dead-lettered; "" when delivered
+};
+
 struct OutboxOptions {
   const Clock* clock = nullptr;  // SystemClock() when null; not owned, must outlive the Outbox
   RetryPolicy retry;
   std::vector<WebhookEndpoint> endpoints;
   uint64_t jitter_seed = 0;
   bool sync = true;  // fsync every write; false only for tests and benchmarks
+  // Told once each attempt's result is on disk, on the delivering thread and
+  // without the outbox's lock held (the service writes its audit trail from
+  // here). Not told for an item erased while its attempt was in flight.
+  std::function<void(const DeliveryAttempt&)> on_attempt;
 };
 
 struct OutboxMessage {
