@@ -71,7 +71,7 @@ class HttpClient {
     http::response_parser<http::string_body> parser;
     parser.body_limit(64u << 20);
     http::read(socket, buffer, parser, ec);
-    if (ec && ec != http::error::end_of_stream) return result;
+    if (!parser.is_done()) return result;  // cut off (e.g. the server was killed mid-answer)
     const auto& response = parser.get();
     result.status = static_cast<int>(response.result_int());
     result.body = response.body();
