@@ -47,6 +47,12 @@ struct EngineOptions {
   // decisions of events replayed from the log are told again, with the same
   // decision_id.
   std::function<void(std::string_view decision_json)> on_decision;
+  // For a listener that makes decisions durable on its own thread: returns
+  // once every decision told so far is durable. Called on a partition thread
+  // before a checkpoint that follows decisions (recovery does not tell again
+  // the decisions of events a checkpoint covers) and after an approved review
+  // is told. It must not call into the engine.
+  std::function<void()> await_decisions_durable;
 };
 
 enum class IngestFormat { kAuto, kJsonLines, kJson };

@@ -71,7 +71,7 @@ absl::Status DecodeCustomerState(const ProfileRules& rules, const OnlineLearning
 
 Partition::Partition(int index, StateStore* store, const ProfileRules* rules,
                      const PolicyReader* reader, uint64_t applied_at_open,
-                     DecisionListener on_decision)
+                     DecisionListener on_decision, std::function<void()> await_decisions_durable)
     : index_(index),
       store_(store),
       rules_(rules),
@@ -84,6 +84,7 @@ Partition::Partition(int index, StateStore* store, const ProfileRules* rules,
       learning_(*reader),
       decider_(*reader, *rules),
       on_decision_(std::move(on_decision)),
+      await_decisions_durable_(std::move(await_decisions_durable)),
       drift_(reader->policy().models.size()) {}
 
 Partition::~Partition() { Stop(); }
@@ -299,6 +300,8 @@ absl::Status Partition::Checkpoint() {
   if (dirty_.empty() && pending_deletes_.empty() && applied_seq_ == checkpointed_seq_) {
     return absl::OkStatus();
   }
+  if (told_since_checkpoint_ && await_decisions_durable_) await_decisions_durable_();
+  told_since_checkpoint_ = false;
   upfront::Checkpoint c;
   c.partition = index_;
   c.applied_seq = applied_seq_;
@@ -410,6 +413,7 @@ void Partition::Decide(CustomerState& state, const Event* trigger, Micros now) {
   if (!on_decision_) return;
   AppendDecisionJson(decision_, &decision_json_);
   on_decision_(decision_json_);
+  told_since_checkpoint_ = true;
   if (trigger != nullptr) {
     const auto nanos = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                  std::chrono::steady_clock::now() - handling_since_)
@@ -503,6 +507,8 @@ absl::StatusOr<std::string> Partition::AnswerReview(const std::string& review_js
     delivery["approved_by"] = agent;
     delivery["blocked"] = nlohmann::json::array();
     if (on_decision_) on_decision_(delivery.dump());
+    // The item is stored as approved right away, not at a checkpoint.
+    if (await_decisions_durable_) await_decisions_durable_();
   } else {
     item["reason"] = reason;
   }

@@ -73,7 +73,8 @@ class Partition {
   // are skipped when the log is replayed.
   using DecisionListener = std::function<void(std::string_view decision_json)>;
   Partition(int index, StateStore* store, const ProfileRules* rules, const PolicyReader* reader,
-            uint64_t applied_at_open, DecisionListener on_decision = {});
+            uint64_t applied_at_open, DecisionListener on_decision = {},
+            std::function<void()> await_decisions_durable = {});
   ~Partition();
 
   void Start();
@@ -211,6 +212,8 @@ class Partition {
   OnlineLearning learning_;
   Decider decider_;
   DecisionListener on_decision_;
+  std::function<void()> await_decisions_durable_;
+  bool told_since_checkpoint_ = false;
   Decision decision_;
   std::string decision_json_;
   // When the event being handled reached the partition (decision latency).

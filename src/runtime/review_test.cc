@@ -46,6 +46,10 @@ class ReviewTest : public ::testing::Test {
       std::lock_guard lock(mu_);
       decisions_.push_back(nlohmann::json::parse(json));
     };
+    options.await_decisions_durable = [this] {
+      std::lock_guard lock(mu_);
+      awaited_at_.push_back(decisions_.size());
+    };
     engine_ = Engine::Open(options).value();
   }
   void Event(const std::string& customer, const std::string& name, const std::string& at) {
@@ -70,8 +74,30 @@ class ReviewTest : public ::testing::Test {
   ManualClock clock_{1'800'000'000'000'000};
   std::mutex mu_;
   std::vector<nlohmann::json> decisions_;
+  std::vector<size_t> awaited_at_;  // decisions told when the engine waited for durability
   std::unique_ptr<Engine> engine_;
 };
+
+TEST_F(ReviewTest, TheEngineWaitsForTheListenerBeforeACheckpointCoversItsDecisionsAndAfterAnApproval) {
+  Event("u1", "Usage Dropped", "2026-11-25T10:00:00Z");  // a review decision, then a checkpoint
+  {
+    std::lock_guard lock(mu_);
+    ASSERT_EQ(awaited_at_, std::vector<size_t>{1});
+  }
+  ASSERT_TRUE(engine_->Flush().ok());
+  {
+    std::lock_guard lock(mu_);
+    EXPECT_EQ(awaited_at_.size(), 1u) << "nothing new told, no wait";
+  }
+  ReviewAnswer answer;
+  answer.approve = true;
+  answer.agent = "ana";
+  answer.at = *ParseTimestamp("2026-11-25T10:30:00Z");
+  const std::string id = Items("pending")[0]["review_id"];
+  ASSERT_TRUE(engine_->AnswerReview(id, answer).ok());
+  std::lock_guard lock(mu_);
+  EXPECT_EQ(awaited_at_, (std::vector<size_t>{1, 2})) << "the approved delivery is durable before the item says so";
+}
 
 TEST_F(ReviewTest, AnApprovedEditIsWhatGetsDelivered) {
   Event("u1", "Usage Dropped", "2026-11-25T10:00:00Z");

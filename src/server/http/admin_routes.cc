@@ -248,7 +248,7 @@ HttpResponse ServiceImpl::ActivateVersion(const Call& call, bool rollback) {
   if (absl::Status s = runtime_.engine->Flush(); !s.ok()) return Respond(s);
   const int previous = runtime_.policy_number;
   runtime_.engine.reset();
-  runtime_.outbox.reset();
+  CloseOutbox(runtime_.outbox);
   if (absl::Status s = OpenRuntime(*n); !s.ok()) {
     // Validated at upload, so this is the environment (a webhook secret
     // missing, the disk): go back to what ran before.

@@ -122,13 +122,19 @@ std::string DecodeBase64(std::string_view in) {
 }
 
 // The key from "Authorization: Basic base64(key:)" (Segment's write key as
-// the user name) or "Authorization: Bearer key".
-std::string PresentedKey(const HttpRequest& request) {
+// the user name) or "Authorization: Bearer key"; without either, a
+// `writeKey` field of an ingest body, which Segment's HTTP API also accepts
+// (analytics-node before 3.1 sends the key only there).
+std::string PresentedKey(const HttpRequest& request, bool ingest_route) {
   std::string_view auth = request.Header("authorization");
   if (auth.starts_with("Bearer ")) return std::string(auth.substr(7));
   if (auth.starts_with("Basic ")) {
     std::string decoded = DecodeBase64(auth.substr(6));
     return decoded.substr(0, decoded.find(':'));
+  }
+  if (ingest_route && auth.empty() && request.body.find("\"writeKey\"") != std::string::npos) {
+    const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    return StringField(body, "writeKey");
   }
   return "";
 }
@@ -258,6 +264,13 @@ absl::Status ServiceImpl::OpenRuntime(int policy_number) {
   UPFRONT_ASSIGN_OR_RETURN(next.outbox,
                            Outbox::Open((std::filesystem::path(options_.data_dir) / "outbox").string(), outbox));
 
+  {
+    // Recovery tells decisions while the engine opens: the worker delivers
+    // them with this policy and outbox.
+    std::lock_guard lock(delivery_mu_);
+    delivery_policy_ = next.policy;
+    delivery_outbox_ = next.outbox.get();
+  }
   EngineOptions engine;
   engine.data_dir = options_.data_dir;
   engine.policy = next.policy;
@@ -266,7 +279,13 @@ absl::Status ServiceImpl::OpenRuntime(int policy_number) {
   engine.arrival = ArrivalClock::kWall;
   engine.sync = options_.sync;
   engine.on_decision = [this](std::string_view json) { OnDecision(json); };
-  UPFRONT_ASSIGN_OR_RETURN(next.engine, Engine::Open(engine));
+  engine.await_decisions_durable = [this] { AwaitDecisionsDurable(); };
+  absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(engine);
+  if (!opened.ok()) {
+    CloseOutbox(next.outbox);
+    return opened.status();
+  }
+  next.engine = std::move(*opened);
   if (options_.deliver_webhooks) next.outbox->Start();
   runtime_ = std::move(next);
   // The CLI's commands (inspect, review, ...) read the data directory's
@@ -287,16 +306,24 @@ void ServiceImpl::Stop() {
   tick_cv_.notify_all();
   if (ticker_.joinable()) ticker_.join();
   if (absl::Status s = Drain(); !s.ok()) spdlog::error("draining: {}", s.ToString());
+  std::unique_lock lock(runtime_mu_);
+  // The engine's last checkpoint may wait for decisions: the worker still runs.
+  runtime_.engine.reset();
   {
-    std::lock_guard lock(decisions_mu_);
+    std::lock_guard decisions(decisions_mu_);
     worker_stop_ = true;
   }
   decisions_cv_.notify_all();
   if (worker_.joinable()) worker_.join();
-  std::unique_lock lock(runtime_mu_);
-  runtime_.engine.reset();
-  if (runtime_.outbox) runtime_.outbox->Stop();
-  runtime_.outbox.reset();
+  CloseOutbox(runtime_.outbox);
+}
+
+void ServiceImpl::CloseOutbox(std::unique_ptr<Outbox>& outbox) {
+  if (!outbox) return;
+  outbox->Stop();
+  std::lock_guard lock(delivery_mu_);
+  if (delivery_outbox_ == outbox.get()) delivery_outbox_ = nullptr;
+  outbox.reset();
 }
 
 absl::Status ServiceImpl::Drain() {
@@ -304,9 +331,14 @@ absl::Status ServiceImpl::Drain() {
     auto lock = ReadRuntime();
     if (runtime_.engine) UPFRONT_RETURN_IF_ERROR(runtime_.engine->Flush());
   }
-  std::unique_lock lock(decisions_mu_);
-  decisions_idle_cv_.wait(lock, [this] { return (decisions_.empty() && !worker_busy_) || !worker_.joinable(); });
+  AwaitDecisionsDurable();
   return absl::OkStatus();
+}
+
+void ServiceImpl::AwaitDecisionsDurable() {
+  std::unique_lock lock(decisions_mu_);
+  const uint64_t target = decisions_told_;
+  decisions_idle_cv_.wait(lock, [&] { return decisions_done_ >= target || worker_exited_; });
 }
 
 absl::StatusOr<size_t> ServiceImpl::DeliverWebhooks() {
@@ -333,6 +365,7 @@ void ServiceImpl::OnDecision(std::string_view json) {
   {
     std::lock_guard lock(decisions_mu_);
     decisions_.emplace_back(json);
+    ++decisions_told_;
   }
   decisions_cv_.notify_one();
 }
@@ -344,7 +377,6 @@ void ServiceImpl::RunDecisionWorker() {
     decisions_cv_.wait(lock, [this] { return worker_stop_ || !decisions_.empty(); });
     if (decisions_.empty() && worker_stop_) break;
     batch.swap(decisions_);
-    worker_busy_ = true;
     lock.unlock();
     try {
       ProcessDecisions(batch);
@@ -352,19 +384,21 @@ void ServiceImpl::RunDecisionWorker() {
       // A bug, not bad input (the engine writes these); keep serving.
       spdlog::error("processing decisions: {}", e.what());
     }
+    const size_t processed = batch.size();
     batch.clear();
     lock.lock();
-    worker_busy_ = false;
-    if (decisions_.empty()) decisions_idle_cv_.notify_all();
+    decisions_done_ += processed;
+    decisions_idle_cv_.notify_all();
   }
+  worker_exited_ = true;
   decisions_idle_cv_.notify_all();
 }
 
 void ServiceImpl::ProcessDecisions(std::vector<std::string>& batch) {
   std::shared_ptr<const Policy> policy;
   {
-    auto lock = ReadRuntime();
-    policy = runtime_.policy;
+    std::lock_guard lock(delivery_mu_);
+    policy = delivery_policy_;
   }
   const Micros now = Now();
   std::vector<RecordedDecision> recorded;
@@ -433,9 +467,13 @@ void ServiceImpl::ProcessDecisions(std::vector<std::string>& batch) {
   }
   if (absl::Status s = ledger_->Record(recorded); !s.ok()) spdlog::error("recording decisions: {}", s.ToString());
   {
-    auto lock = ReadRuntime();
+    // Not the runtime lock: a partition may be waiting for this batch to be
+    // durable while a policy activation holds that lock.
+    std::lock_guard lock(delivery_mu_);
     for (const OutboxMessage& m : webhooks) {
-      if (absl::Status s = runtime_.outbox->Enqueue(m); !s.ok()) {
+      absl::Status s = delivery_outbox_ != nullptr ? delivery_outbox_->Enqueue(m)
+                                                   : absl::UnavailableError("the outbox is closed");
+      if (!s.ok()) {
         spdlog::error("webhook {} for decision not queued: {}", m.id, s.ToString());
         continue;
       }
@@ -535,7 +573,7 @@ HttpResponse ServiceImpl::Handle(const HttpRequest& request) {
     route_name = std::string(route->method) + " " + route->path;
     Call call{request, std::move(params), {}};
     if (!IsOpen(*route)) {
-      const std::string presented = PresentedKey(request);
+      const std::string presented = PresentedKey(request, route->roles == kIngest);
       std::optional<ApiKey> key = presented.empty() ? std::nullopt : control_->Authenticate(presented);
       if (!key) {
         response = HttpResponse::Error(401, presented.empty()

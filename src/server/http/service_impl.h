@@ -128,6 +128,10 @@ class ServiceImpl final : public Service {
   void ProcessDecisions(std::vector<std::string>& batch);
   void Publish(const std::string& customer, const std::string& sse_data);
   void AuditDelivery(const DeliveryAttempt& attempt);
+  // Blocks until every decision the engine has told so far is recorded.
+  void AwaitDecisionsDurable();
+  // Stops and closes an outbox the worker may be delivering to.
+  void CloseOutbox(std::unique_ptr<Outbox>& outbox);
   HttpResponse Respond(const absl::Status& status);
   HttpResponse AnswerReview(const Call& call, bool approve);
   HttpResponse ActivateVersion(const Call& call, bool rollback);
@@ -151,9 +155,15 @@ class ServiceImpl final : public Service {
   std::condition_variable decisions_cv_;
   std::condition_variable decisions_idle_cv_;
   std::vector<std::string> decisions_;
-  bool worker_busy_ = false;
+  uint64_t decisions_told_ = 0;  // by the engine
+  uint64_t decisions_done_ = 0;  // recorded, queued for delivery and audited
   bool worker_stop_ = false;
+  bool worker_exited_ = false;
   std::thread worker_;
+  // What the worker delivers with; swapped when a policy is activated.
+  std::mutex delivery_mu_;
+  std::shared_ptr<const Policy> delivery_policy_;
+  Outbox* delivery_outbox_ = nullptr;
   // Actions per customer on the current UTC day (fatigue metric).
   int64_t action_day_ = -1;
   std::map<std::string, uint32_t> actions_today_;

@@ -269,6 +269,13 @@ TEST_F(ServiceTest, SegmentRoutesAcceptGoodEventsAndNameEachBadOne) {
   EXPECT_EQ(report["errors"][1]["index"], 2);
   EXPECT_EQ(report["errors"][1]["field"], "timestamp");
 
+  // Older Segment clients send the write key only in the body.
+  r = client_->Send("POST", "/v1/batch", "{\"writeKey\":\"" + ingest_ + "\",\"batch\":[" + good + "]}");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(client_->Send("POST", "/v1/batch", "{\"writeKey\":\"wrong\",\"batch\":[" + good + "]}").status, 401);
+  EXPECT_EQ(client_->Send("POST", "/v1/keys", "{\"writeKey\":\"" + admin_ + "\"}").status, 401)
+      << "only ingest routes read a body key";
+
   // The same message again is a duplicate; the single-message routes add
   // the type Segment's clients leave out.
   r = Post("/v1/track", good, ingest_);
