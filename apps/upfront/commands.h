@@ -62,4 +62,9 @@ struct ServeCommand {
 // `upfront serve`: the HTTP service until SIGTERM/SIGINT.
 int RunServe(const ServeCommand& command);
 
+// `upfront webhooks list|replay` on a stopped server's data directory.
+// status: pending, delivered, dead or "" for all. id "" replays every dead letter.
+int RunWebhooksList(const std::string& data_dir, const std::string& status, bool json);
+int RunWebhooksReplay(const std::string& data_dir, const std::string& id);
+
 }  // namespace upfront

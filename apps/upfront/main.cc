@@ -373,7 +373,22 @@ int main(int argc, char** argv) {
   audit_show->add_option("--customer", customer, "Only entries about this customer");
   audit_show->add_option("--limit", audit_limit, "At most this many (default: all)");
 
+  std::string webhook_status, webhook_id;
+  bool webhooks_json = false;
+  CLI::App* webhooks = app.add_subcommand("webhooks", "The webhook outbox of a stopped server: list, replay dead letters");
+  webhooks->require_subcommand(1);
+  CLI::App* webhooks_list = webhooks->add_subcommand("list", "Webhook messages with their status, attempts and last error");
+  webhooks_list->add_option("--data", data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  webhooks_list->add_option("--status", webhook_status, "pending, delivered or dead (default: all)");
+  webhooks_list->add_flag("--json", webhooks_json, "Print JSON");
+  CLI::App* webhooks_replay = webhooks->add_subcommand("replay", "Move dead letters back to pending (sent when the server runs)");
+  webhooks_replay->add_option("--data", data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  webhooks_replay->add_option("--id", webhook_id, "One message (its webhook-id); default: every dead letter");
+  webhooks->footer("A running server holds the data directory: use GET /v1/webhooks and POST /v1/webhooks/replay.");
+
   CLI11_PARSE(app, argc, argv);
+  if (*webhooks_list) return RunWebhooksList(data_dir, webhook_status, webhooks_json);
+  if (*webhooks_replay) return RunWebhooksReplay(data_dir, webhook_id);
   if (*serve) return RunServe(serve_command);
   if (*keys_create) return RunKeysCreate(data_dir, role, key_name.empty() ? role : key_name);
   if (*keys_list) return RunKeysList(data_dir);

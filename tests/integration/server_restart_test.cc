@@ -97,6 +97,17 @@ class Server {
   std::string admin_key_;
 };
 
+// Runs the CLI; stdout and stderr together.
+std::string Upfront(const std::string& args, int* status) {
+  FILE* pipe = popen((std::string(UPFRONT_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  std::string out;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  const int raw = pclose(pipe);
+  *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return out;
+}
+
 class ServerRestartTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -211,6 +222,38 @@ TEST_F(ServerRestartTest, SigtermAnswersTheRequestInFlightFlushesAndExitsCleanly
   server = std::make_unique<Server>(dir_.file("data"), dir_.file("policy.yaml"), dir_.file("serve2.log"));
   HttpClient again(server->port());
   EXPECT_EQ(again.Get("/v1/customers/c-1", admin).Json()["events"], 2);
+}
+
+TEST_F(ServerRestartTest, DeadLettersAreListedAndReplayedFromTheCommandLine) {
+  receiver_.Script({}, Answer(410));
+  auto server = std::make_unique<Server>(dir_.file("data"), dir_.file("policy.yaml"), dir_.file("serve.log"));
+  const std::string admin = server->admin_key();
+  HttpClient http(server->port());
+  ASSERT_EQ(http.Post("/v1/batch", "{\"batch\":[" + EventsFor(1) + "]}", admin).status, 200);
+  ASSERT_TRUE(WaitUntil([&] { return http.Get("/v1/webhooks?status=dead", admin).Json().size() == 1; }));
+  int status = 0;
+  EXPECT_THAT(Upfront("webhooks list --data " + dir_.file("data"), &status),
+              ::testing::HasSubstr("in use by a running server"));
+  EXPECT_EQ(status, 1);
+  ASSERT_EQ(server->Stop(SIGTERM), 0);
+
+  std::string out = Upfront("webhooks list --data " + dir_.file("data") + " --status dead", &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("HTTP 410 Gone"));
+  EXPECT_THAT(out, ::testing::HasSubstr("1 shown; 0 pending, 1 dead-lettered"));
+  out = Upfront("webhooks replay --data " + dir_.file("data") + " --id msg_nope", &status);
+  EXPECT_EQ(status, 1) << out;
+  out = Upfront("webhooks replay --data " + dir_.file("data"), &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("replayed 1 dead letter;"));
+
+  receiver_.Script({}, Answer(200));
+  const size_t before = receiver_.requests().size();
+  server = std::make_unique<Server>(dir_.file("data"), dir_.file("policy.yaml"), dir_.file("serve2.log"));
+  HttpClient again(server->port());
+  ASSERT_TRUE(WaitUntil([&] { return again.Get("/v1/webhooks?status=delivered", admin).Json().size() == 1; }))
+      << server->log();
+  EXPECT_EQ(receiver_.requests().size(), before + 1);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "src/common/hash.h"
 #include "src/common/time_format.h"
+#include "src/server/control/control_commands.h"
 #include "src/server/http/service_impl.h"
 
 namespace upfront {
@@ -164,17 +165,7 @@ absl::Status ServiceImpl::Open() {
   if (ec) return absl::FailedPreconditionError("cannot create " + dir.string() + ": " + ec.message());
   // The engine creates the pseudonym key on its first open; the control
   // store needs it first.
-  const fs::path key_file = dir / "hash.key";
-  if (!fs::exists(key_file)) {
-    std::ofstream out(key_file);
-    out << RandomHex(32) << "\n";
-    out.close();
-    if (!out) return absl::PermissionDeniedError("cannot write " + key_file.string());
-    fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write);
-  }
-  std::string key;
-  std::ifstream key_in(key_file);
-  std::getline(key_in, key);
+  UPFRONT_ASSIGN_OR_RETURN(std::string key, LoadOrCreatePseudonymKey(options_.data_dir));
   ControlOptions control;
   control.clock = clock_;
   control.pseudonym_key = key;
