@@ -52,7 +52,8 @@ void ParseTarget(std::string_view target, HttpRequest* request) {
   // '+' is a space only in the query.
   request->path.clear();
   for (size_t i = 0; i < path.size(); ++i) {
-    if (path[i] == '%' && i + 2 < path.size()) {
+    if (path[i] == '%' && i + 2 < path.size() && std::isxdigit(static_cast<unsigned char>(path[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(path[i + 2]))) {
       request->path += PercentDecode(path.substr(i, 3));
       i += 2;
     } else {
@@ -89,8 +90,10 @@ std::string HttpRequest::Query(const std::string& name, const std::string& fallb
 }
 
 std::string_view ReasonPhrase(int status) {
+  // Beast answers "<unknown-status>" for codes it does not know.
+  if (http::int_to_status(static_cast<unsigned>(status)) == http::status::unknown) return "Unknown";
   const auto reason = http::obsolete_reason(static_cast<http::status>(status));
-  return reason.empty() ? std::string_view("Unknown") : std::string_view(reason.data(), reason.size());
+  return std::string_view(reason.data(), reason.size());
 }
 
 HttpResponse HttpResponse::Json(int status, std::string body) {
@@ -121,7 +124,8 @@ struct HttpServer::Impl {
   struct Connection {
     tcp::socket socket;
     std::thread thread;
-    bool busy = false;  // handling a request (guarded by Impl::mu)
+    bool busy = false;       // handling a request (guarded by Impl::mu)
+    bool streaming = false;  // writing a streaming response (guarded by Impl::mu)
     bool done = false;
     std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now();
     explicit Connection(tcp::socket s) : socket(std::move(s)) {}
@@ -253,6 +257,10 @@ absl::Status HttpServer::Start() {
                            response.content_type + "\r\nCache-Control: no-cache\r\nConnection: close\r\n";
         for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
         head += "\r\n";
+        {
+          std::lock_guard lock(impl_->mu);
+          conn->streaming = true;
+        }
         SocketStreamWriter writer(socket, stopping_);
         if (writer.Write(head)) response.stream(writer);
         break;
@@ -267,9 +275,11 @@ absl::Status HttpServer::Start() {
       http::write(socket, res, ec);
       if (ec || !res.keep_alive()) break;
     }
+    // Under the lock: Stop and the reaper shut sockets down from their threads,
+    // and must not race the close (nor hit a reused descriptor).
+    std::lock_guard lock(impl_->mu);
     Impl::ShutdownSocket(socket);
     socket.close(ec);
-    std::lock_guard lock(impl_->mu);
     conn->done = true;
   };
 
@@ -332,9 +342,11 @@ void HttpServer::Stop() {
   {
     std::lock_guard lock(impl_->mu);
     // Idle ones wake from their read; busy ones finish their request and see
-    // `stopping_` before reading again; streams see it through the writer.
+    // `stopping_` before reading again. Streams are shut down too: a stream
+    // blocked writing to a client that stopped reading would otherwise hold
+    // Stop forever; the others see Write fail (or `stopping()`) and return.
     for (auto& c : impl_->connections) {
-      if (!c->busy) Impl::ShutdownSocket(c->socket);
+      if (!c->busy || c->streaming) Impl::ShutdownSocket(c->socket);
     }
     connections.swap(impl_->connections);
   }
