@@ -4,6 +4,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #define XXH_INLINE_ALL
@@ -42,6 +44,27 @@ std::string RandomHex(size_t count) {
     throw std::runtime_error("the operating system's random source failed");
   }
   return ToHex(reinterpret_cast<const unsigned char*>(bytes.data()), count);
+}
+
+absl::StatusOr<std::string> LoadOrCreateDataKey(const std::string& data_dir) {
+  const std::filesystem::path path = std::filesystem::path(data_dir) / "hash.key";
+  if (std::filesystem::exists(path)) {
+    std::ifstream in(path);
+    std::string key;
+    std::getline(in, key);
+    if (key.size() < 32) return absl::DataLossError(path.string() + " is damaged");
+    return key;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return absl::FailedPreconditionError("cannot create the data directory '" + data_dir + "': " + ec.message());
+  std::string key = RandomHex(32);
+  std::ofstream out(path);
+  out << key << "\n";
+  out.close();
+  if (!out) return absl::PermissionDeniedError("cannot write " + path.string());
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  return key;
 }
 
 }  // namespace upfront

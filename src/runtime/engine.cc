@@ -70,24 +70,6 @@ struct PendingBatch final : EventOwner {
   std::promise<absl::StatusOr<IngestReport>> done;
 };
 
-absl::StatusOr<std::string> LoadOrCreateHashKey(const std::filesystem::path& dir) {
-  std::filesystem::path path = dir / "hash.key";
-  if (std::filesystem::exists(path)) {
-    std::ifstream in(path);
-    std::string key;
-    std::getline(in, key);
-    if (key.size() < 32) return absl::DataLossError(absl::StrCat(path.string(), " is damaged"));
-    return key;
-  }
-  std::string key = RandomHex(32);
-  std::ofstream out(path);
-  out << key << "\n";
-  out.close();
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path.string()));
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  return key;
-}
-
 class EngineImpl final : public Engine {
  public:
   explicit EngineImpl(const EngineOptions& options)
@@ -105,7 +87,7 @@ class EngineImpl final : public Engine {
       return absl::FailedPreconditionError(
           absl::StrCat("cannot create the data directory '", options_.data_dir, "': ", ec.message()));
     }
-    UPFRONT_ASSIGN_OR_RETURN(std::string hash_key, LoadOrCreateHashKey(options_.data_dir));
+    UPFRONT_ASSIGN_OR_RETURN(std::string hash_key, LoadOrCreateDataKey(options_.data_dir));
     const EventsPolicy& ev = policy_->events;
     catalog_ = std::make_unique<FieldCatalog>(ev.keep_properties, ev.keep_traits, ev.hash, hash_key);
     rules_ = std::make_unique<ProfileRules>(*policy_, *catalog_);

@@ -21,7 +21,7 @@ std::string ControlDir(const std::string& data_dir) {
 absl::StatusOr<std::unique_ptr<ControlStore>> OpenControl(const std::string& data_dir,
                                                           bool read_only) {
   ControlOptions options;
-  UPFRONT_ASSIGN_OR_RETURN(options.pseudonym_key, LoadOrCreatePseudonymKey(data_dir));
+  UPFRONT_ASSIGN_OR_RETURN(options.pseudonym_key, LoadOrCreateDataKey(data_dir));
   options.read_only = read_only;
   return ControlStore::Open(ControlDir(data_dir), std::move(options));
 }
@@ -33,33 +33,6 @@ bool HasControlStore(const std::string& data_dir) {
 }
 
 }  // namespace
-
-absl::StatusOr<std::string> LoadOrCreatePseudonymKey(const std::string& data_dir) {
-  // Must match LoadOrCreateHashKey in src/runtime/engine.cc: the engine and
-  // the control store pseudonymise with the same key.
-  const std::filesystem::path path = std::filesystem::path(data_dir) / "hash.key";
-  if (std::filesystem::exists(path)) {
-    std::ifstream in(path);
-    std::string key;
-    std::getline(in, key);
-    if (key.size() < 32) return absl::DataLossError(absl::StrCat(path.string(), " is damaged"));
-    return key;
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot create the data directory '", data_dir, "': ", ec.message()));
-  }
-  std::string key = RandomHex(32);
-  std::ofstream out(path);
-  out << key << "\n";
-  out.close();
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path.string()));
-  std::filesystem::permissions(
-      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
-  return key;
-}
 
 int RunKeysCreate(const std::string& data_dir, const std::string& role_name,
                   const std::string& name, std::ostream& out, std::ostream& err) {

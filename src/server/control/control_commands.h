@@ -5,8 +5,8 @@
 //   upfront audit verify --data DIR                          -> RunAuditVerify
 //   upfront audit show --data DIR [--customer ID] [--limit N]-> RunAuditShow
 //
-// Each opens DIR/control with the pseudonym key from DIR/hash.key (created as
-// the engine creates it when missing) and returns the process exit code:
+// Each opens DIR/control with the pseudonym key from DIR/hash.key
+// (LoadOrCreateDataKey in src/common/hash.h) and returns the process exit code:
 // 0 success, 1 failure, 2 bad arguments. list, verify and show open the store
 // read-only, so they work while the server runs. The overloads taking streams
 // are for tests; the others print to stdout and stderr.
@@ -35,8 +35,5 @@ int RunAuditVerify(const std::string& data_dir, std::ostream& out, std::ostream&
 int RunAuditShow(const std::string& data_dir, const std::string& customer, size_t limit,
                  std::ostream& out, std::ostream& err);
 
-// The contents of DIR/hash.key (its first line), creating it as the engine
-// does when missing: 32 random bytes as 64 hex digits, mode 0600.
-absl::StatusOr<std::string> LoadOrCreatePseudonymKey(const std::string& data_dir);
 
 }  // namespace upfront

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "src/common/hash.h"
 #include "src/server/control/control_db.h"
 #include "src/server/control/control_test_util.h"
 #include "src/testing/temp_dir.h"
@@ -55,7 +56,7 @@ class ControlCommandsTest : public ::testing::Test {
   }
   std::unique_ptr<ControlStore> OpenStore() {
     ControlOptions options;
-    options.pseudonym_key = LoadOrCreatePseudonymKey(data()).value();
+    options.pseudonym_key = LoadOrCreateDataKey(data()).value();
     return ControlStore::Open(data() + "/control", options).value();
   }
 
@@ -63,15 +64,15 @@ class ControlCommandsTest : public ::testing::Test {
 };
 
 TEST_F(ControlCommandsTest, HashKeyIsCreatedAsTheEngineDoes) {
-  std::string key = LoadOrCreatePseudonymKey(data()).value();
+  std::string key = LoadOrCreateDataKey(data()).value();
   EXPECT_THAT(key, MatchesRegex("[0-9a-f]{64}"));
   EXPECT_EQ(testing::ReadFile(data() + "/hash.key"), key + "\n");
   auto perms = std::filesystem::status(data() + "/hash.key").permissions();
   EXPECT_EQ(perms & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  EXPECT_EQ(LoadOrCreatePseudonymKey(data()).value(), key);
+  EXPECT_EQ(LoadOrCreateDataKey(data()).value(), key);
   std::ofstream(data() + "/hash.key") << "short\n";
-  EXPECT_EQ(LoadOrCreatePseudonymKey(data()).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(LoadOrCreateDataKey(data()).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(ControlCommandsTest, KeysCreatePrintsTheSecretOnceAndListShowsTheKey) {

@@ -13,7 +13,6 @@
 
 #include "src/common/hash.h"
 #include "src/common/time_format.h"
-#include "src/server/control/control_commands.h"
 #include "src/server/http/service_impl.h"
 
 namespace upfront {
@@ -165,7 +164,7 @@ absl::Status ServiceImpl::Open() {
   if (ec) return absl::FailedPreconditionError("cannot create " + dir.string() + ": " + ec.message());
   // The engine creates the pseudonym key on its first open; the control
   // store needs it first.
-  UPFRONT_ASSIGN_OR_RETURN(std::string key, LoadOrCreatePseudonymKey(options_.data_dir));
+  UPFRONT_ASSIGN_OR_RETURN(std::string key, LoadOrCreateDataKey(options_.data_dir));
   ControlOptions control;
   control.clock = clock_;
   control.pseudonym_key = key;
