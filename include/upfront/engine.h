@@ -212,6 +212,19 @@ class Engine {
   // Waits until every acknowledged event is applied and state is written.
   virtual absl::Status Flush() = 0;
 
+  // For measurement and reports. Every stored event in arrival order: the
+  // customer it was routed to (canonical at ingest; CustomerIds maps a
+  // merged id on) and the minimized event JSON. Stops when `visit` is false.
+  virtual absl::Status ScanEvents(
+      const std::function<bool(std::string_view customer, Micros arrival, std::string_view event_json)>&
+          visit) = 0;
+  // The engine's records of one kind, in key order, each a JSON object:
+  // "exposure" (a customer first met an intervention's condition, per
+  // variant), "action" (a decision that acted, or would have in the
+  // holdout), "review" (review items). Stops when `visit` is false.
+  virtual absl::Status ScanRecords(
+      std::string_view kind, const std::function<bool(std::string_view key, std::string_view json)>& visit) = 0;
+
   virtual EngineStats Stats() const = 0;
 };
 

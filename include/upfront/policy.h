@@ -178,6 +178,41 @@ struct InterventionSpec {
   std::vector<LadderStep> ladder;
 };
 
+// `experiments.<name>.variants.<variant>`: what the variant changes in its
+// experiment's intervention. Unset overrides keep what the policy says.
+struct VariantSpec {
+  std::string name;
+  double share = 0;  // of the customers in the experiment; an experiment's shares sum to 1
+  std::map<std::string, double, std::less<>> threshold;  // segment -> value (empty: the policy's)
+  std::map<std::string, std::string, std::less<>> templates;  // template -> the variant's template
+  std::vector<LadderStep> ladder;  // empty: the policy's
+  bool overrides_moderation = false;
+  ModerationSpec moderation;  // the policy's with the variant's values, when overrides_moderation
+};
+
+// `experiments.<name>`: an A/B (or A/B/n) test of one intervention.
+struct ExperimentSpec {
+  std::string name;
+  std::string salt;      // assignment hash salt; defaults to the name
+  int intervention = -1; // index into Policy::interventions
+  std::vector<VariantSpec> variants;  // the first is the control
+};
+
+// `experiments.holdout`: customers never contacted, for the scorecard's control.
+struct HoldoutSpec {
+  double share = 0;
+  std::string salt = "holdout";
+};
+
+// `targets`: a goal for a scorecard metric, optionally for one segment and/or channel.
+struct TargetSpec {
+  std::string metric;   // a metric name of docs/metrics.md, e.g. "csat", "nps", "fcr", "ltv"
+  std::string segment;  // "" for every segment
+  std::string channel;  // "" for every channel
+  double goal = 0;      // in the metric's own unit (share 0..1, NPS points, currency)
+  std::string key;      // where it was written, e.g. "targets.csat.vip", for messages
+};
+
 struct Policy {
   std::string version;       // the label written in the file
   std::string content_hash;  // sha256 of the file's bytes, first 16 hex digits
@@ -202,6 +237,9 @@ struct Policy {
   ModerationSpec moderation;
   std::vector<TemplateSpec> templates;
   std::vector<InterventionSpec> interventions;
+  HoldoutSpec holdout;
+  std::vector<ExperimentSpec> experiments;
+  std::vector<TargetSpec> targets;
 
   const ChannelSpec* FindChannel(std::string_view name) const;
   const TemplateSpec* FindTemplate(std::string_view name) const;

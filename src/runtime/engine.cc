@@ -360,6 +360,16 @@ class EngineImpl final : public Engine {
     return report;
   }
 
+  absl::Status ScanEvents(
+      const std::function<bool(std::string_view, Micros, std::string_view)>& visit) override {
+    return store_->ScanLog(1, [&](const LogRecord& r) { return visit(r.canonical, r.arrival, r.event_json); });
+  }
+
+  absl::Status ScanRecords(std::string_view kind,
+                           const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    return store_->ScanRecords(kind, visit);
+  }
+
   absl::StatusOr<uint64_t> PurgeExpiredEvents() override {
     const Micros now = options_.arrival == ArrivalClock::kWall ? clock_->Now() : store_->stream_watermark();
     return store_->PurgeLogBefore(now - policy_->events.retention);

@@ -1,0 +1,38 @@
+#include "src/decide/cohort.h"
+
+#include <string>
+
+#include "src/common/hash.h"
+
+namespace upfront {
+
+double AssignmentPoint(std::string_view salt, std::string_view customer_id) {
+  std::string input;
+  input.reserve(salt.size() + 1 + customer_id.size());
+  input.append(salt).append("|").append(customer_id);
+  // The top 53 bits: every double in [0, 1) they can make is equally likely.
+  return static_cast<double>(Hash64(input) >> 11) * 0x1.0p-53;
+}
+
+bool InHoldout(const Policy& policy, std::string_view customer_id) {
+  return policy.holdout.share > 0 && AssignmentPoint(policy.holdout.salt, customer_id) < policy.holdout.share;
+}
+
+int VariantOf(const ExperimentSpec& experiment, std::string_view customer_id) {
+  const double point = AssignmentPoint(experiment.salt, customer_id);
+  double upto = 0;
+  for (size_t v = 0; v < experiment.variants.size(); ++v) {
+    upto += experiment.variants[v].share;
+    if (point < upto) return static_cast<int>(v);
+  }
+  return static_cast<int>(experiment.variants.size()) - 1;  // shares summing to 0.999...
+}
+
+const ExperimentSpec* ExperimentOf(const Policy& policy, int intervention) {
+  for (const ExperimentSpec& e : policy.experiments) {
+    if (e.intervention == intervention) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace upfront

@@ -1,0 +1,31 @@
+// Deterministic assignment of customers to the holdout and to experiment
+// variants (DESIGN.md §6): a hash of the salt and the customer's canonical id,
+// so an assignment is stable across restarts, replays and machines, and a
+// merged profile keeps the known id's assignment.
+//
+//   if (InHoldout(policy, customer)) ...              // never contacted
+//   const VariantSpec& v = policy.experiments[e].variants[VariantOf(policy.experiments[e], customer)];
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "upfront/policy.h"
+
+namespace upfront {
+
+// A uniform number in [0, 1) from salt and id (the same everywhere).
+double AssignmentPoint(std::string_view salt, std::string_view customer_id);
+
+// True when the customer falls in the policy's holdout share.
+bool InHoldout(const Policy& policy, std::string_view customer_id);
+
+// The index of the customer's variant in `experiment.variants`.
+// REQUIRES: experiment.variants is not empty.
+int VariantOf(const ExperimentSpec& experiment, std::string_view customer_id);
+
+// The experiment testing intervention `i`, or nullptr.
+const ExperimentSpec* ExperimentOf(const Policy& policy, int intervention);
+
+}  // namespace upfront
