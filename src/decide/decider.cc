@@ -1,4 +1,5 @@
 #include "src/decide/decider.h"
+#include "src/decide/cohort.h"
 
 #include <fmt/format.h>
 
@@ -54,6 +55,10 @@ Decider::Decider(const PolicyReader& reader, const ProfileRules& rules)
       rules_(&rules),
       timezone_trait_(reader.catalog().TraitId("timezone")),
       clock_(reader.policy().default_timezone) {
+  for (size_t i = 0; i < policy_->interventions.size(); ++i) {
+    experiment_of_.push_back(ExperimentOf(*policy_, static_cast<int>(i)));
+  }
+  variant_of_.assign(policy_->interventions.size(), -1);
   for (const InterventionSpec& spec : policy_->interventions) {
     Compiled c;
     for (int slot : spec.when.slots()) {
@@ -174,8 +179,8 @@ bool Decider::OptedOut(const Profile& profile, const DecisionState& state,
 Decider::Reasons Decider::Guardrails(const DecisionInput& in, const DecisionState& state, int i,
                                      int step, double confidence, Micros* retry_at) {
   const InterventionSpec& spec = policy_->interventions[i];
-  const ModerationSpec& m = policy_->moderation;
-  const ChannelSpec& channel = *policy_->FindChannel(spec.ladder[step].channel);
+  const ModerationSpec& m = ModerationOf(i);
+  const ChannelSpec& channel = *policy_->FindChannel(LadderOf(i)[step].channel);
   static const InterventionState kFresh;
   const InterventionState& s =
       static_cast<size_t>(i) < state.interventions.size() ? state.interventions[i] : kFresh;
@@ -267,6 +272,8 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
   const Reading& reading = *in.reading;
   state->last_decided = std::max(state->last_decided, in.now);
   expired_reviews_.clear();
+  new_exposures_.clear();
+  Assign(in.profile->id);
   for (InterventionState& s : state->interventions) {
     if (!s.in_review || in.now < s.review_expires) continue;
     // Nobody answered in time: the step was never taken.
@@ -286,11 +293,14 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
   for (size_t idx = 0; idx < policy_->interventions.size(); ++idx) {
     const int i = static_cast<int>(idx);
     const InterventionSpec& spec = policy_->interventions[idx];
-    if (!spec.threshold.empty()) {
-      auto it = spec.threshold.find(segment);
-      if (it == spec.threshold.end()) it = spec.threshold.find(kDefaultSegment);
+    const VariantSpec* variant = VariantFor(i);
+    const auto& threshold = variant != nullptr && !variant->threshold.empty() ? variant->threshold : spec.threshold;
+    if (!threshold.empty()) {
+      auto it = threshold.find(segment);
+      if (it == threshold.end()) it = threshold.find(kDefaultSegment);
       in.reading->SetThreshold(it->second);
     }
+    const std::vector<LadderStep>& ladder = LadderOf(i);
     // A condition left unknown by a missing input does not hold; the inputs
     // are recorded so the decision says what it could not see.
     const bool holds = spec.when.Evaluate(reading, &missing);
@@ -307,10 +317,15 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
       continue;
     }
     any_holds = true;
+    const int exposed_as = std::max(variant_of_[idx], 0);
+    if (s.exposed_variant != exposed_as) {
+      s.exposed_variant = exposed_as;
+      new_exposures_.push_back(i);
+    }
     // An episode whose ladder has run its course ends a while after its last
     // step even if nobody saw the condition lapse in between: help for
     // Tuesday's late order is not "already given" for Friday's.
-    const bool ladder_done = s.stopped || static_cast<size_t>(s.step + 1) >= spec.ladder.size();
+    const bool ladder_done = s.stopped || static_cast<size_t>(s.step + 1) >= ladder.size();
     if (s.step >= 0 && !s.in_review && ladder_done &&
         in.now - s.step_at > std::max(spec.cooldown, kEpisodeEnd)) {
       s.step = -1;
@@ -325,8 +340,8 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
       waiting = "duplicate";  // the step waits for an agent
     } else if (s.step < 0) {
       step = 0;
-    } else if (static_cast<size_t>(s.step + 1) < spec.ladder.size() &&
-               in.now >= s.step_at + spec.ladder[s.step + 1].after) {
+    } else if (static_cast<size_t>(s.step + 1) < ladder.size() &&
+               in.now >= s.step_at + ladder[s.step + 1].after) {
       step = s.step + 1;
     } else {
       waiting = "duplicate";  // this step is out; the next is not due (or there is none)
@@ -351,7 +366,7 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
     c.intervention = i;
     c.step = step;
     c.confidence = confidence;
-    const ChannelSpec& channel = *policy_->FindChannel(spec.ladder[step].channel);
+    const ChannelSpec& channel = *policy_->FindChannel(ladder[step].channel);
     // Context: help in the page the customer is on is worth more than the
     // same help later; the channel the customer prefers, a little more.
     double context = 1.0;
@@ -389,7 +404,9 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
   out->trigger_message_id.assign(in.event != nullptr ? std::string_view(in.event->message_id) : "");
   out->trigger_timer.assign(in.event != nullptr ? "" : "scheduled");
   out->segment.assign(segment);
-  out->cohort.assign("treatment");
+  out->cohort.assign(holdout_ ? "holdout" : "treatment");
+  out->experiment.clear();
+  out->variant.clear();
   out->action.assign("none");
   out->policy_version.assign(policy_->version);
   out->policy_hash.assign(policy_->content_hash);
@@ -440,8 +457,12 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
   out->action.assign(winner->action);
   out->intervention = spec.name;
   out->step = winner->step;
-  out->channel = spec.ladder[winner->step].channel;
-  out->template_name = spec.ladder[winner->step].template_name;
+  out->channel = LadderOf(winner->intervention)[winner->step].channel;
+  out->template_name = TemplateOf(winner->intervention, winner->step);
+  if (const VariantSpec* variant = VariantFor(winner->intervention)) {
+    out->experiment = experiment_of_[winner->intervention]->name;
+    out->variant = variant->name;
+  }
   out->confidence = winner->confidence;
   out->priority = winner->priority;
   Render(in, *state, winner->intervention, winner->step, std::string_view(winner->action) == "ask_confirm", out);
@@ -485,8 +506,8 @@ bool Decider::ResolveReview(const Profile& profile, DecisionState* state, int i,
     s.step_at = now;  // the ladder's next delay counts from the delivery
     s.last_contact = now;
     const LocalClock::Local local = clock_.At(ZoneOf(profile, *state), now);
-    state->contacts.push_back({now, static_cast<uint16_t>(i),
-                               policy_->interventions[i].ladder[s.step].channel, local.day,
+    Assign(profile.id);
+    state->contacts.push_back({now, static_cast<uint16_t>(i), LadderOf(i)[s.step].channel, local.day,
                                local.week});
   } else {
     s.stopped = true;  // a person said no: no further steps this episode
@@ -505,7 +526,8 @@ void Decider::AddBlocked(Decision* out, const std::string& intervention, const c
   b.retry_at = retry_at;
 }
 
-Micros Decider::NextDue(const DecisionState& state) const {
+Micros Decider::NextDue(const DecisionState& state, std::string_view customer) {
+  Assign(customer);
   Micros due = kNever;
   // A step that came due and was held stays held until an event or a
   // deferral says otherwise; it is not looked at again and again.
@@ -514,15 +536,43 @@ Micros Decider::NextDue(const DecisionState& state) const {
   };
   for (size_t i = 0; i < state.interventions.size() && i < policy_->interventions.size(); ++i) {
     const InterventionState& s = state.interventions[i];
-    const InterventionSpec& spec = policy_->interventions[i];
+    const std::vector<LadderStep>& ladder = LadderOf(static_cast<int>(i));
     consider(s.retry_at);
     if (s.in_review) consider(s.review_expires);
-    if (s.step >= 0 && !s.stopped && !s.in_review &&
-        static_cast<size_t>(s.step + 1) < spec.ladder.size()) {
-      consider(s.step_at + spec.ladder[s.step + 1].after);
+    if (s.step >= 0 && !s.stopped && !s.in_review && static_cast<size_t>(s.step + 1) < ladder.size()) {
+      consider(s.step_at + ladder[s.step + 1].after);
     }
   }
   return due;
+}
+
+void Decider::Assign(std::string_view customer) {
+  holdout_ = InHoldout(*policy_, customer);
+  for (size_t i = 0; i < experiment_of_.size(); ++i) {
+    variant_of_[i] = experiment_of_[i] != nullptr ? VariantOf(*experiment_of_[i], customer) : -1;
+  }
+}
+
+const VariantSpec* Decider::VariantFor(int i) const {
+  return variant_of_[i] >= 0 ? &experiment_of_[i]->variants[variant_of_[i]] : nullptr;
+}
+
+const std::vector<LadderStep>& Decider::LadderOf(int i) const {
+  const VariantSpec* v = VariantFor(i);
+  return v != nullptr && !v->ladder.empty() ? v->ladder : policy_->interventions[i].ladder;
+}
+
+const ModerationSpec& Decider::ModerationOf(int i) const {
+  const VariantSpec* v = VariantFor(i);
+  return v != nullptr && v->overrides_moderation ? v->moderation : policy_->moderation;
+}
+
+const std::string& Decider::TemplateOf(int i, int step) const {
+  const std::string& name = LadderOf(i)[step].template_name;
+  if (const VariantSpec* v = VariantFor(i)) {
+    if (auto it = v->templates.find(name); it != v->templates.end()) return it->second;
+  }
+  return name;
 }
 
 }  // namespace upfront

@@ -55,7 +55,12 @@ class Decider {
 
   // When the customer's decisions next need a look without an event: a
   // ladder's next step, or a step deferred past quiet hours. kNever if never.
-  Micros NextDue(const DecisionState& state) const;
+  // `customer`: the canonical id (a variant may change the ladder's delays).
+  Micros NextDue(const DecisionState& state, std::string_view customer);
+
+  // Interventions the last Decide exposed the customer to for the first
+  // time (in their current variant): their condition held.
+  const std::vector<int>& new_exposures() const { return new_exposures_; }
 
   // Review items whose time ran out during the last Decide (their steps may
   // be proposed again); the caller marks them expired.
@@ -105,11 +110,23 @@ class Decider {
   void Render(const DecisionInput& in, const DecisionState& state, int i, int step,
               bool confirm, Decision* out) const;
 
+  // The customer's cohort and variants (hash of salt and canonical id), set
+  // by Assign and read by the accessors below for intervention `i`.
+  void Assign(std::string_view customer);
+  const VariantSpec* VariantFor(int i) const;
+  const std::vector<LadderStep>& LadderOf(int i) const;
+  const ModerationSpec& ModerationOf(int i) const;
+  const std::string& TemplateOf(int i, int step) const;
+
   const PolicyReader* reader_;
   const Policy* policy_;
   const ProfileRules* rules_;
   const int timezone_trait_;  // -1 when the policy keeps no `timezone` trait
   std::vector<Compiled> compiled_;
+  std::vector<const ExperimentSpec*> experiment_of_;  // by intervention; nullptr: none
+  bool holdout_ = false;
+  std::vector<int> variant_of_;  // by intervention; -1: in no experiment
+  std::vector<int> new_exposures_;
   static void AddBlocked(Decision* out, const std::string& intervention, const char* reason,
                          Micros retry_at);
 

@@ -73,6 +73,12 @@ void AppendDecisionJson(const Decision& d, std::string* out) {
   AppendKey("cohort", out);
   AppendJsonString(d.cohort, out);
   out->push_back(',');
+  AppendKey("experiment", out);
+  AppendStringOrNull(d.experiment, out);
+  out->push_back(',');
+  AppendKey("variant", out);
+  AppendStringOrNull(d.variant, out);
+  out->push_back(',');
   AppendKey("action", out);
   AppendJsonString(d.action, out);
   out->push_back(',');

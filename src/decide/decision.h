@@ -36,7 +36,9 @@ struct Decision {
   std::string trigger_message_id;  // empty: a timer
   std::string trigger_timer;       // what the timer was for ("ladder", "quiet_hours_end", ...)
   std::string segment;
-  std::string cohort = "treatment";
+  std::string cohort = "treatment";  // or "holdout": decided and logged, never delivered
+  std::string experiment;  // the acting intervention's experiment, "" if none
+  std::string variant;     // ... and the customer's variant of it
   std::string action = "none";  // deliver, review, ask_confirm or none
   std::string intervention;
   int step = -1;

@@ -7,7 +7,8 @@
 namespace upfront {
 namespace {
 
-constexpr uint64_t kVersion = 1;
+// 2 added InterventionState::exposed_variant; version 1 is still read.
+constexpr uint64_t kVersion = 2;
 
 void PutStrings(Encoder* e, const std::vector<std::string>& items) {
   e->PutVarint(items.size());
@@ -43,6 +44,7 @@ void DecisionState::Encode(std::string* out) const {
     e.PutSigned(s.suppressed_until);
     e.PutSigned(s.snoozed_until);
     e.PutBool(s.declined);
+    e.PutSigned(s.exposed_variant);
   }
   e.PutVarint(contacts.size());
   for (const Contact& c : contacts) {
@@ -85,7 +87,8 @@ absl::Status DecisionState::Decode(std::string_view in) {
   *this = DecisionState();
   if (in.empty()) return absl::OkStatus();
   Decoder d(in);
-  if (d.GetVarint() != kVersion) return absl::DataLossError("decision state: unknown version");
+  const uint64_t version = d.GetVarint();
+  if (version != 1 && version != kVersion) return absl::DataLossError("decision state: unknown version");
   const uint64_t n = d.GetVarint();
   if (!d.ok() || n > 4096) return absl::DataLossError("decision state is corrupt");
   interventions.resize(n);
@@ -104,6 +107,7 @@ absl::Status DecisionState::Decode(std::string_view in) {
     s.suppressed_until = d.GetSigned();
     s.snoozed_until = d.GetSigned();
     s.declined = d.GetBool();
+    if (version >= 2) s.exposed_variant = static_cast<int>(d.GetSigned());
   }
   const uint64_t contact_count = d.GetVarint();
   if (!d.ok() || contact_count > 4096) return absl::DataLossError("decision state is corrupt");

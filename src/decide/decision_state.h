@@ -31,6 +31,7 @@ struct InterventionState {
   Micros suppressed_until = kNever;
   Micros snoozed_until = kNever;
   bool declined = false;       // the customer turned this help off
+  int exposed_variant = -1;    // the variant (0 outside experiments) last logged as exposed; -1: never
   bool operator==(const InterventionState&) const = default;
 };
 

@@ -42,7 +42,7 @@ const TemplateText* Pick(const TemplateSpec& spec, std::string_view locale, std:
 void Decider::Render(const DecisionInput& in, const DecisionState& state, int i, int step,
                      bool confirm, Decision* out) const {
   const InterventionSpec& spec = policy_->interventions[i];
-  const TemplateSpec& tmpl = *policy_->FindTemplate(spec.ladder[step].template_name);
+  const TemplateSpec& tmpl = *policy_->FindTemplate(TemplateOf(i, step));
   const FieldCatalog& catalog = reader_->catalog();
   std::string_view tone;
   if (auto it = spec.tone.find(out->segment); it != spec.tone.end()) {

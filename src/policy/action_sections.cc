@@ -279,8 +279,12 @@ void ActionSections::CheckChannelWebhooks(bool webhooks_declared) {
 }
 
 void ActionSections::ParseModeration(const YamlField& section) {
+  ParseModerationInto(section, &policy_->moderation);
+}
+
+void ActionSections::ParseModerationInto(const YamlField& section, ModerationSpec* moderation) {
   if (!ExpectMap(section, errors_, /*allow_empty=*/true)) return;
-  ModerationSpec& m = policy_->moderation;
+  ModerationSpec& m = *moderation;
   for (const MapEntry& entry : MapEntries(section, errors_)) {
     const YamlField& value = entry.value;
     if (entry.name == "quiet_hours") {

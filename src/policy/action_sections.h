@@ -32,6 +32,8 @@ class ActionSections {
   // the .cc for why).
   void CheckChannelWebhooks(bool webhooks_declared);
   void ParseModeration(const YamlField& section);
+  // Moderation values over `moderation` as it stands (an experiment variant's).
+  void ParseModerationInto(const YamlField& section, ModerationSpec* moderation);
   void ParseTemplates(const YamlField& section);
 
  private:

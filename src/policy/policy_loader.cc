@@ -24,6 +24,7 @@
 #include "src/event/field_catalog.h"
 #include "src/policy/action_sections.h"
 #include "src/policy/outcome_roles.h"
+#include "src/policy/experiment_sections.h"
 #include "src/policy/reading_sections.h"
 #include "src/signals/compiled_signals.h"
 #include "src/policy/yaml_fields.h"
@@ -60,7 +61,7 @@ constexpr std::string_view kEventsKeys[] = {
 // Sections accepted now whose content later work validates. Listing them here
 // keeps the "must be a map" check in one place.
 constexpr std::string_view kNotYetValidatedMapSections[] = {
-    "experiments", "targets", "retention",
+    "retention",
 };
 
 // const char* rather than std::string_view: this absl build's StrCat does not
@@ -192,6 +193,9 @@ class PolicyParser {
     if (const YamlField* interventions = find_section("interventions")) {
       reading.ParseInterventions(*interventions);
     }
+    policy_internal::ExperimentSections measurement(policy_, errors_, &reading, &actions);
+    if (const YamlField* experiments = find_section("experiments")) measurement.ParseExperiments(*experiments);
+    if (const YamlField* targets = find_section("targets")) measurement.ParseTargets(*targets);
     if (errors_->empty()) CheckSignalsCompile(root);
     for (std::string_view name : kNotYetValidatedMapSections) {
       if (const YamlField* section = find_section(name)) {

@@ -26,6 +26,9 @@ class ReadingSections {
   void ParseModels(const YamlField& section);
   void ParseSegments(const YamlField& section);
   void ParseInterventions(const YamlField& section);
+  // Also for experiment variants, which override these of an intervention.
+  void ParseThreshold(const YamlField& field, InterventionSpec* intervention);
+  bool ParseLadder(const YamlField& field, InterventionSpec* intervention);
 
  private:
   enum class Context { kModelFeature, kSegment, kCondition };
@@ -36,8 +39,6 @@ class ReadingSections {
   std::optional<std::string> ReadPropertyName(const YamlField& field);
   void ParseModel(const MapEntry& entry);
   std::optional<Expression> CompileCondition(const YamlField& field, Context context);
-  void ParseThreshold(const YamlField& field, InterventionSpec* intervention);
-  bool ParseLadder(const YamlField& field, InterventionSpec* intervention);
   void ParseTone(const YamlField& field, InterventionSpec* intervention);
 
   // The slot of `path` in policy_->paths, adding it on first use, or an error

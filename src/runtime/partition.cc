@@ -1,5 +1,7 @@
 #include "src/runtime/partition.h"
 
+#include "src/decide/cohort.h"
+
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
@@ -367,10 +369,10 @@ void Partition::MarkDirty(CustomerState& state) {
   dirty_.push_back(&state);
 }
 
-Micros Partition::DueOf(const CustomerState& state) const {
+Micros Partition::DueOf(const CustomerState& state) {
   Micros due = kNever;
   for (Micros t : {state.signals.NextDue(), learning_.NextDue(state.labels),
-                   decider_.NextDue(state.decisions)}) {
+                   decider_.NextDue(state.decisions, state.profile.id)}) {
     if (t != kNever && (due == kNever || t < due)) due = t;
   }
   return due;
@@ -382,7 +384,10 @@ void Partition::Decide(CustomerState& state, const Event* trigger, Micros now) {
   const bool decided = decider_.Decide(input, &state.decisions, &decision_);
   for (const std::string& id : decider_.expired_reviews()) SetReviewStatus(id, "expired");
   if (!decided) return;
-  if (decision_.action == "review") {
+  RecordExposuresAndAction(now);
+  // The holdout is never contacted, by an agent either: its review is logged
+  // as what would have been done, and no agent sees it.
+  if (decision_.action == "review" && decision_.cohort != "holdout") {
     // Kept if it exists already: replaying the log after a crash must not
     // turn an answered item back into a pending one.
     std::string existing;
@@ -432,6 +437,41 @@ void Partition::AddDecisionLatency(EngineStats* stats) const {
   }
   stats->decision_latency_sum_micros +=
       static_cast<double>(decision_latency_sum_nanos_.load(std::memory_order_relaxed)) / 1000.0;
+}
+
+void Partition::RecordExposuresAndAction(Micros now) {
+  // Rare next to events (once per customer, intervention and variant; once
+  // per action), so written as they happen, with the decision they belong
+  // to; the measurement reads them (Engine::ScanRecords).
+  const Policy& policy = reader_->policy();
+  for (int i : decider_.new_exposures()) {
+    const ExperimentSpec* experiment = ExperimentOf(policy, i);
+    const std::string variant =
+        experiment != nullptr ? experiment->variants[VariantOf(*experiment, decision_.customer)].name : "";
+    const nlohmann::json exposure = {{"customer", decision_.customer},
+                                     {"intervention", policy.interventions[i].name},
+                                     {"experiment", experiment != nullptr ? experiment->name : ""},
+                                     {"variant", variant},
+                                     {"cohort", decision_.cohort},
+                                     {"segment", decision_.segment},
+                                     {"at", FormatTimestamp(now)},
+                                     {"decision_id", decision_.id}};
+    const std::string key = fmt::format("{}|{}|{}", decision_.customer, policy.interventions[i].name, variant);
+    if (absl::Status s = store_->PutRecord("exposure", key, exposure.dump()); !s.ok()) {
+      spdlog::error("partition {}: {}", index_, s.ToString());
+    }
+  }
+  if (decision_.action == "none") return;
+  const nlohmann::json action = {{"customer", decision_.customer},     {"decision_id", decision_.id},
+                                 {"at", FormatTimestamp(now)},         {"intervention", decision_.intervention},
+                                 {"step", decision_.step},             {"channel", decision_.channel},
+                                 {"action", decision_.action},         {"cohort", decision_.cohort},
+                                 {"experiment", decision_.experiment}, {"variant", decision_.variant},
+                                 {"segment", decision_.segment}};
+  const std::string key = fmt::format("{}|{:016x}|{}", decision_.customer, static_cast<uint64_t>(now), decision_.id);
+  if (absl::Status s = store_->PutRecord("action", key, action.dump()); !s.ok()) {
+    spdlog::error("partition {}: {}", index_, s.ToString());
+  }
 }
 
 void Partition::SetReviewStatus(std::string_view review_id, std::string_view status) {

@@ -174,9 +174,11 @@ class Partition {
   void Evaluate(CustomerState& state, Micros now, std::string_view event_name);
   // Decides for the customer at `now` (after Evaluate) and tells the listener.
   void Decide(CustomerState& state, const Event* trigger, Micros now);
+  // Writes the "exposure" and "action" records of the decision just made.
+  void RecordExposuresAndAction(Micros now);
   void SetReviewStatus(std::string_view review_id, std::string_view status);
   // The customer's earliest timer: signals, or a learning moment's horizon.
-  Micros DueOf(const CustomerState& state) const;
+  Micros DueOf(const CustomerState& state);
   void RunReadyTasks();
 
   struct TimerEntry {
