@@ -546,6 +546,19 @@ absl::StatusOr<std::string> Partition::AnswerReview(const std::string& review_js
     delivery["trigger"] = {{"review_id", review_id}};
     delivery["approved_by"] = agent;
     delivery["blocked"] = nlohmann::json::array();
+    nlohmann::json action = {{"at", delivery["at"]}, {"action", "deliver"}, {"approved_by", agent}};
+    for (const char* key : {"customer", "decision_id", "intervention", "step", "channel", "cohort", "experiment",
+                            "variant", "segment"}) {
+      action[key] = delivery.value(key, nlohmann::json());
+    }
+    if (absl::Status s = store_->PutRecord(
+            "action",
+            fmt::format("{}|{:016x}|{}", item.value("customer", ""), static_cast<uint64_t>(now),
+                        delivery["decision_id"].get<std::string>()),
+            action.dump());
+        !s.ok()) {
+      spdlog::error("partition {}: {}", index_, s.ToString());
+    }
     if (on_decision_) on_decision_(delivery.dump());
     // The item is stored as approved right away, not at a checkpoint.
     if (await_decisions_durable_) await_decisions_durable_();
