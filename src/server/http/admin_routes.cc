@@ -91,6 +91,7 @@ HttpResponse ServiceImpl::Stats(const Call&) {
   auto lock = ReadRuntime();
   const EngineStats e = runtime_.engine->Stats();
   const OutboxStats o = runtime_.outbox->Stats();
+  const ServerMetrics::DecisionCounts decisions = metrics_.Decisions();
   nlohmann::json drift = nlohmann::json::array();
   for (const ModelDrift& d : runtime_.engine->Drift()) {
     drift.push_back({{"model", d.model}, {"version", d.version}, {"psi", d.psi}, {"level", d.level}});
@@ -99,6 +100,11 @@ HttpResponse ServiceImpl::Stats(const Call&) {
       200, nlohmann::json{{"events_per_second", metrics_.IngestRate(Now())},
                           {"events", {{"accepted", e.accepted}, {"duplicates", e.duplicates},
                                       {"rejected", e.rejected}, {"late", e.late}}},
+                          {"decisions", {{"points", decisions.decision_points},
+                                         {"by_cohort", decisions.by_cohort},
+                                         {"actions", decisions.actions},
+                                         {"blocked", decisions.blocks},
+                                         {"feedback", decisions.feedback}}},
                           {"nudges_pending", ledger_->pending_nudges()},
                           {"webhooks", {{"pending", o.pending}, {"delivered", o.delivered}, {"dead", o.dead},
                                         {"failed_attempts", o.failed_attempts}}},

@@ -125,6 +125,17 @@ void ServerMetrics::CountDecision(std::string_view action, std::string_view chan
   for (const std::string& reason : blocked_reasons) ++blocks_[reason];
 }
 
+ServerMetrics::DecisionCounts ServerMetrics::Decisions() const {
+  std::lock_guard lock(mu_);
+  DecisionCounts out;
+  out.decision_points = decision_points_;
+  out.by_cohort = decisions_by_cohort_;
+  for (const auto& [key, n] : actions_) out.actions[key.first][key.second] = n;
+  out.blocks = blocks_;
+  out.feedback = feedback_;
+  return out;
+}
+
 void ServerMetrics::CountActionOfDay(uint32_t actions_today) {
   std::lock_guard lock(mu_);
   actions_per_customer_day_.Observe(actions_today);

@@ -78,6 +78,16 @@ class ServerMetrics {
   // Events accepted per second over the last minute (for the console).
   double IngestRate(Micros now) const;
 
+  // What the decisions did so far, for /v1/stats and the console.
+  struct DecisionCounts {
+    uint64_t decision_points = 0;
+    std::map<std::string, uint64_t> by_cohort;
+    std::map<std::string, std::map<std::string, uint64_t>> actions;  // channel -> action -> n
+    std::map<std::string, uint64_t> blocks;                           // guardrail -> n
+    std::map<std::string, uint64_t> feedback;
+  };
+  DecisionCounts Decisions() const;
+
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;

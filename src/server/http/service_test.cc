@@ -675,6 +675,11 @@ TEST_F(ServiceTest, MetricsArePrometheusTextWithoutCustomerIds) {
   EXPECT_THAT(text, HasSubstr("upfront_policy_info{version=\"service-test-1\",number=\"1\"} 1"));
   EXPECT_THAT(text, HasSubstr("# TYPE upfront_model_psi gauge"));
   EXPECT_THAT(text, Not(HasSubstr("cust-417")));
+  const Json stats = Get("/v1/stats", agent_).Json();
+  EXPECT_EQ(stats["decisions"]["points"], 2);
+  EXPECT_EQ(stats["decisions"]["actions"]["in_app"]["deliver"], 1);
+  EXPECT_EQ(stats["decisions"]["by_cohort"]["treatment"], 2);
+  EXPECT_EQ(stats["events"]["accepted"], 3);
   // Every sample line is "name{labels} value" or "name value".
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
