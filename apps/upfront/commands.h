@@ -62,6 +62,19 @@ struct ServeCommand {
 // `upfront serve`: the HTTP service until SIGTERM/SIGINT.
 int RunServe(const ServeCommand& command);
 
+struct SendCommand {
+  std::string url = "http://127.0.0.1:8080";
+  std::string key;     // an ingest key
+  std::string events;  // a JSON-lines file of Segment messages
+  double rate = 0;     // events per second; 0: as fast as the server takes them
+  size_t batch = 100;
+  bool live = false;   // re-stamp each event with the wall clock as it is sent
+  bool loop = false;   // start again at the end (new message ids each pass)
+  int seconds = 0;     // stop after this long; 0: at the end of the file
+};
+// `upfront send`: streams an events file to a server's /v1/batch.
+int RunSend(const SendCommand& command);
+
 // `upfront webhooks list|replay` on a stopped server's data directory.
 // status: pending, delivered, dead or "" for all. id "" replays every dead letter.
 int RunWebhooksList(const std::string& data_dir, const std::string& status, bool json);

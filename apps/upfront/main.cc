@@ -386,7 +386,20 @@ int main(int argc, char** argv) {
   webhooks_replay->add_option("--id", webhook_id, "One message (its webhook-id); default: every dead letter");
   webhooks->footer("A running server holds the data directory: use GET /v1/webhooks and POST /v1/webhooks/replay.");
 
+  SendCommand send_command;
+  CLI::App* send = app.add_subcommand("send", "Stream an events file to a running server (POST /v1/batch) at a steady rate");
+  send->add_option("events", send_command.events, "JSON-lines file of Segment messages (e.g. from simulate --events-out)")
+      ->required()->check(CLI::ExistingFile);
+  send->add_option("--url", send_command.url, "The server")->capture_default_str();
+  send->add_option("--key", send_command.key, "An ingest key (or set UPFRONT_KEY)")->envname("UPFRONT_KEY")->required();
+  send->add_option("--rate", send_command.rate, "Events per second (0: as fast as the server acknowledges)");
+  send->add_option("--batch", send_command.batch, "Events per request")->capture_default_str()->check(CLI::Range(1, 5000));
+  send->add_flag("--live", send_command.live, "Stamp each event with the current time as it is sent");
+  send->add_flag("--loop", send_command.loop, "Start over at the end, with new message ids each pass");
+  send->add_option("--seconds", send_command.seconds, "Stop after this many seconds");
+
   CLI11_PARSE(app, argc, argv);
+  if (*send) return RunSend(send_command);
   if (*webhooks_list) return RunWebhooksList(data_dir, webhook_status, webhooks_json);
   if (*webhooks_replay) return RunWebhooksReplay(data_dir, webhook_id);
   if (*serve) return RunServe(serve_command);

@@ -256,5 +256,37 @@ TEST_F(ServerRestartTest, DeadLettersAreListedAndReplayedFromTheCommandLine) {
   EXPECT_EQ(receiver_.requests().size(), before + 1);
 }
 
+TEST_F(ServerRestartTest, SendStreamsAnEventsFileLiveAndSaysWhatLanded) {
+  receiver_.Script({}, Answer(200));
+  auto server = std::make_unique<Server>(dir_.file("data"), dir_.file("policy.yaml"), dir_.file("serve.log"));
+  HttpClient http(server->port());
+  const std::string key = http.Post("/v1/keys", R"({"role":"ingest","name":"loader"})", server->admin_key()).Json()["secret"];
+  std::ofstream events(dir_.file("events.jsonl"));
+  for (int c = 0; c < 50; ++c) {
+    events << Json{{"type", "track"}, {"userId", "s-" + std::to_string(c)}, {"event", "Shipment Delayed"},
+                   {"messageId", "s-" + std::to_string(c)}, {"timestamp", "2026-01-01T00:00:00Z"},
+                   {"properties", {{"delay_days", 3}}}}.dump()
+           << "\n";
+  }
+  events << "{not json\n";
+  events << Json{{"type", "track"}, {"event", "No One"}, {"messageId", "x"}}.dump() << "\n";
+  events.close();
+  int status = 0;
+  const std::string url = "http://127.0.0.1:" + std::to_string(server->port());
+  std::string out = Upfront("send " + dir_.file("events.jsonl") + " --url " + url + " --key " + key +
+                                " --live --batch 20",
+                            &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("events.jsonl:51: not sent: not valid JSON"));
+  EXPECT_THAT(out, ::testing::HasSubstr("sent 51 events"));
+  EXPECT_THAT(out, ::testing::HasSubstr("50 accepted, 1 rejected, 0 failed requests; 1 unreadable lines not sent"));
+  EXPECT_THAT(out, ::testing::HasSubstr("first problem: " + dir_.file("events.jsonl") + ":52: field userId: needs"));
+  // Re-stamped as live traffic: not late, so each is a decision point.
+  EXPECT_TRUE(WaitUntil([&] { return http.Get("/v1/customers/s-7/decisions", server->admin_key()).Json().size() == 1; }));
+  out = Upfront("send " + dir_.file("events.jsonl") + " --url " + url + " --key wrong", &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_THAT(out, ::testing::HasSubstr("HTTP 401"));
+}
+
 }  // namespace
 }  // namespace upfront
