@@ -205,6 +205,7 @@ class Partition {
   uint64_t checkpointed_seq_ = 0;
   uint64_t since_checkpoint_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_event_ = std::chrono::steady_clock::now();
   std::vector<Task> waiting_tasks_;
   // Customers by their earliest pending timer; entries whose customer has
   // since moved on are skipped when they come up.

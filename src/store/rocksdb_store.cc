@@ -135,12 +135,9 @@ class RocksDbStore final : public StateStore {
         cf.memtable_prefix_bloom_size_ratio = 0.05;
       }
       if (i == kDedup) cf.compaction_filter = dedup_filter_.get();
-      if (i == kDedup || i == kState) {
-        // Only point reads and writes, never scans: a hash memtable makes the
-        // per-key insert O(1) instead of a skiplist walk over random keys.
-        cf.prefix_extractor.reset(rocksdb::NewNoopTransform());
-        cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 20));
-      }
+      // Dedup and state keep RocksDB's skiplist memtable: a hash-skiplist made
+      // inserts O(1) but re-sorted every entry at each flush, which cost a
+      // quarter of the CPU under sustained load (bench/http_load_bench).
       if (i == kEvents || i == kHistory) {
         // Written in bulk and read by scans: appending to a vector and sorting
         // once at flush is far cheaper than a skiplist insert per event.

@@ -353,7 +353,11 @@ absl::Status ServiceImpl::Tick() {
 
 void ServiceImpl::OnDecision(std::string_view json) {
   {
-    std::lock_guard lock(decisions_mu_);
+    std::unique_lock lock(decisions_mu_);
+    // Backpressure: when the worker falls this far behind, the partitions
+    // wait (and so, through them, does ingest) rather than the queue growing
+    // without bound. The worker never waits for a partition.
+    decisions_room_cv_.wait(lock, [this] { return decisions_.size() < kMaxQueuedDecisions || worker_exited_; });
     decisions_.emplace_back(json);
     ++decisions_told_;
   }
@@ -367,6 +371,7 @@ void ServiceImpl::RunDecisionWorker() {
     decisions_cv_.wait(lock, [this] { return worker_stop_ || !decisions_.empty(); });
     if (decisions_.empty() && worker_stop_) break;
     batch.swap(decisions_);
+    decisions_room_cv_.notify_all();
     lock.unlock();
     try {
       ProcessDecisions(batch);
@@ -382,6 +387,7 @@ void ServiceImpl::RunDecisionWorker() {
   }
   worker_exited_ = true;
   decisions_idle_cv_.notify_all();
+  decisions_room_cv_.notify_all();
 }
 
 void ServiceImpl::ProcessDecisions(std::vector<std::string>& batch) {

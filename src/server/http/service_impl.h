@@ -154,6 +154,8 @@ class ServiceImpl final : public Service {
   std::mutex decisions_mu_;
   std::condition_variable decisions_cv_;
   std::condition_variable decisions_idle_cv_;
+  std::condition_variable decisions_room_cv_;
+  static constexpr size_t kMaxQueuedDecisions = 50000;
   std::vector<std::string> decisions_;
   uint64_t decisions_told_ = 0;  // by the engine
   uint64_t decisions_done_ = 0;  // recorded, queued for delivery and audited
