@@ -75,7 +75,9 @@ absl::Status AppendElements(ondemand::array& array, LineCounter& lines, std::vec
 // One JSON document: a batch envelope, an array of messages, or a message.
 absl::Status SplitDocument(std::string_view doc_text, size_t first_line, std::vector<RawEvent>* events,
                            BatchInfo* info) {
-  ondemand::parser parser;
+  // One parser per thread, kept: its buffers are allocated once, not per
+  // request. The events found are views into `doc_text`, not into it.
+  thread_local ondemand::parser parser;
   ondemand::document doc;
   if (auto err = parser.iterate(doc_text.data(), doc_text.size(), doc_text.size() + simdjson::SIMDJSON_PADDING)
                      .get(doc)) {
