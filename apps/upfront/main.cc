@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "apps/upfront/commands.h"
+#include "apps/upfront/report_command.h"
 #include "src/server/control/control_commands.h"
 #include "upfront/engine.h"
 #include "upfront/policy.h"
@@ -386,6 +387,24 @@ int main(int argc, char** argv) {
   webhooks_replay->add_option("--id", webhook_id, "One message (its webhook-id); default: every dead letter");
   webhooks->footer("A running server holds the data directory: use GET /v1/webhooks and POST /v1/webhooks/replay.");
 
+  ReportCommand report_command;
+  CLI::App* report = app.add_subcommand(
+      "report", "The scorecard: treatment vs holdout and experiments, CSAT/NPS/FCR/LTV with intervals");
+  report->add_option("--data", report_command.data_dir, "Data directory")->required()->check(CLI::ExistingDirectory);
+  report->add_option("--policy", policy_path, "Policy file (defaults to the one the data directory last used)");
+  report->add_option("--out", report_command.out, "Where to write the report (default report.html; with --json: JSON)");
+  report->add_flag("--json", report_command.json, "The scorecard as JSON (to stdout unless --out is given)");
+  report->add_option("--window", report_command.window, "two-weeks, month or all")
+      ->check(CLI::IsMember({"two-weeks", "month", "all"}))->capture_default_str();
+  report->add_option("--from", report_command.from, "Start of the range, inclusive (RFC 3339)");
+  report->add_option("--to", report_command.to, "End of the range, exclusive (default: the midnight after the latest event)");
+  report->add_flag("--sequential", report_command.sequential, "Always-valid intervals (safe to look every day)");
+  report->add_option("--adjust", report_command.adjust, "Multiple-comparison adjustment: holm or bh")
+      ->check(CLI::IsMember({"holm", "bh"}))->capture_default_str();
+  report->add_option("--min-per-arm", report_command.min_per_arm, "Observations per arm before a result is called")
+      ->capture_default_str();
+  report->footer("Definitions: docs/metrics.md. Progress on stderr (a terminal only); the summary on stdout.");
+
   SendCommand send_command;
   CLI::App* send = app.add_subcommand("send", "Stream an events file to a running server (POST /v1/batch) at a steady rate");
   send->add_option("events", send_command.events, "JSON-lines file of Segment messages (e.g. from simulate --events-out)")
@@ -400,6 +419,11 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (*send) return RunSend(send_command);
+  if (*report) {
+    auto policy = LoadPolicyFor(policy_path, report_command.data_dir);
+    if (!policy.ok()) return Fail(policy.status());
+    return RunReport(report_command, *policy);
+  }
   if (*webhooks_list) return RunWebhooksList(data_dir, webhook_status, webhooks_json);
   if (*webhooks_replay) return RunWebhooksReplay(data_dir, webhook_id);
   if (*serve) return RunServe(serve_command);

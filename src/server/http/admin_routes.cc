@@ -6,6 +6,7 @@
 
 #include "src/common/time_format.h"
 #include "src/server/http/openapi_json.h"
+#include "src/measure/scorecard.h"
 #include "src/server/http/service_impl.h"
 
 namespace upfront::server_internal {
@@ -111,6 +112,31 @@ HttpResponse ServiceImpl::Stats(const Call&) {
                           {"drift", std::move(drift)},
                           {"policy", {{"version", runtime_.policy->version}, {"number", runtime_.policy_number}}}}
                .dump());
+}
+
+HttpResponse ServiceImpl::GetScorecard(const Call& call) {
+  ScorecardOptions options;
+  absl::StatusOr<ScorecardWindow> window = ParseScorecardWindow(call.request.Query("window", "two-weeks"));
+  if (!window.ok()) return HttpResponse::Error(400, "query " + std::string(window.status().message()));
+  options.window = *window;
+  for (const auto& [name, slot] : {std::pair{"from", &options.from}, std::pair{"to", &options.to}}) {
+    const std::string text = call.request.Query(name);
+    if (text.empty()) continue;
+    const std::optional<Micros> t = ParseTimestamp(text);
+    if (!t) return HttpResponse::Error(400, "query " + std::string(name) + ": '" + text + "' is not an RFC 3339 time");
+    *slot = *t;
+  }
+  absl::StatusOr<PValueAdjustment> adjust = ParsePValueAdjustment(call.request.Query("adjust", "holm"));
+  if (!adjust.ok()) return HttpResponse::Error(400, "query " + std::string(adjust.status().message()));
+  options.adjustment = *adjust;
+  options.sequential = call.request.Query("sequential", "false") == "true";
+  const std::optional<size_t> min_per_arm = QueryNumber(call.request, "min_per_arm", 100);
+  if (!min_per_arm) return HttpResponse::Error(400, "query min_per_arm: must be a number");
+  options.min_per_arm = *min_per_arm;
+  auto lock = ReadRuntime();
+  absl::StatusOr<nlohmann::json> card = BuildScorecard(*runtime_.engine, *runtime_.policy, options);
+  if (!card.ok()) return Respond(card.status());
+  return HttpResponse::Json(200, card->dump());
 }
 
 // --- review queue ---

@@ -39,6 +39,7 @@ const Route kRoutes[] = {
     {"GET", "/openapi.json", kPublic, &ServiceImpl::OpenApi},
     {"GET", "/metrics", kAnalyst, &ServiceImpl::Metrics},
     {"GET", "/v1/stats", kAgent | kAnalyst, &ServiceImpl::Stats},
+    {"GET", "/v1/scorecard", kAnalyst, &ServiceImpl::GetScorecard},
     {"POST", "/v1/batch", kIngest, &ServiceImpl::IngestSegment},
     {"POST", "/v1/track", kIngest, &ServiceImpl::IngestSegment},
     {"POST", "/v1/identify", kIngest, &ServiceImpl::IngestSegment},

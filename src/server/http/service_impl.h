@@ -80,6 +80,7 @@ class ServiceImpl final : public Service {
   HttpResponse OpenApi(const Call&);
   HttpResponse Metrics(const Call&);
   HttpResponse Stats(const Call&);
+  HttpResponse GetScorecard(const Call&);
   HttpResponse IngestSegment(const Call&);
   HttpResponse IngestCloudEvents(const Call&);
   HttpResponse GetProfile(const Call&);

@@ -689,6 +689,20 @@ TEST_F(ServiceTest, MetricsArePrometheusTextWithoutCustomerIds) {
   }
 }
 
+TEST_F(ServiceTest, TheScorecardIsServedToAnalystsWithClearErrorsForBadQueries) {
+  DelayShipment("u1", "2026-11-25T10:01:00Z");
+  IngestAll({Track("u1", "Order Completed", "buy-1", "2026-11-25T11:00:00Z", {{"revenue", 40}})});
+  HttpResult r = Get("/v1/scorecard?window=all", analyst_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json card = r.Json();
+  EXPECT_EQ(card["schema"], "upfront.scorecard/1");
+  EXPECT_FALSE(card["headline"].empty());
+  EXPECT_EQ(Get("/v1/scorecard?window=fortnight", analyst_).status, 400);
+  EXPECT_EQ(Get("/v1/scorecard?from=yesterday", analyst_).status, 400);
+  EXPECT_EQ(Get("/v1/scorecard?min_per_arm=x", analyst_).status, 400);
+  EXPECT_EQ(Get("/v1/scorecard", agent_).status, 403);
+}
+
 TEST_F(ServiceTest, HealthReadinessStatsAndKeys) {
   EXPECT_EQ(Get("/healthz", "").status, 200);
   HttpResult ready = Get("/readyz", "");
