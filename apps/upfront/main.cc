@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "apps/upfront/commands.h"
 #include "apps/upfront/report_command.h"
+#include "apps/upfront/simulate_command.h"
 #include "src/server/control/control_commands.h"
 #include "upfront/engine.h"
 #include "upfront/policy.h"
@@ -405,6 +406,23 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   report->footer("Definitions: docs/metrics.md. Progress on stderr (a terminal only); the summary on stdout.");
 
+  SimulateCommand simulate_command;
+  CLI::App* simulate = app.add_subcommand(
+      "simulate", "Run a synthetic population through a policy in the real engine; print the scorecard");
+  simulate->add_option("--policy", simulate_command.policy, "Policy file")->required()->check(CLI::ExistingFile);
+  simulate->add_option("--customers", simulate_command.customers, "Customers in the population")->capture_default_str();
+  simulate->add_option("--days", simulate_command.days, "Simulated days")->capture_default_str();
+  simulate->add_option("--seed", simulate_command.seed, "Random seed (same seed, same results)")->capture_default_str();
+  simulate->add_option("--population", simulate_command.population,
+                       "Population file (default: population.yaml beside the policy, else built-in shoppers)");
+  simulate->add_option("--out", simulate_command.out, "Directory for scorecard.json, report.html, truth.json, summary.json");
+  simulate->add_option("--compare", simulate_command.compare, "A second policy, run on the same population and seed");
+  simulate->add_option("--events-out", simulate_command.events_out, "Write the generated events (JSON lines)");
+  simulate->add_option("--tick", simulate_command.tick, "Simulated clock step")->capture_default_str();
+  simulate->add_option("--partitions", simulate_command.partitions, "Engine partitions")->capture_default_str();
+  simulate->add_flag("--json", simulate_command.json, "Print the summary as JSON");
+  simulate->footer("The population model and its reactions: docs/simulation.md.");
+
   SendCommand send_command;
   CLI::App* send = app.add_subcommand("send", "Stream an events file to a running server (POST /v1/batch) at a steady rate");
   send->add_option("events", send_command.events, "JSON-lines file of Segment messages (e.g. from simulate --events-out)")
@@ -419,6 +437,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (*send) return RunSend(send_command);
+  if (*simulate) return RunSimulate(simulate_command);
   if (*report) {
     auto policy = LoadPolicyFor(policy_path, report_command.data_dir);
     if (!policy.ok()) return Fail(policy.status());
