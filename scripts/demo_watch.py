@@ -51,20 +51,16 @@ def print_scorecard(url, key):
         print(f"(no scorecard: HTTP {e.code})")
         return
     print("\nScorecard (treatment vs holdout):")
-    headline = card.get("headline") or card.get("metrics") or {}
-    if isinstance(headline, dict):
-        items = headline.items()
-    else:
-        items = ((m.get("metric", "?"), m) for m in headline)
-    for name, m in items:
-        if not isinstance(m, dict):
-            continue
-        c = m.get("comparison", m)
-        def fmt(x):
-            return "n/a" if x is None else f"{x:.3f}" if isinstance(x, float) else str(x)
-        print(f"  {name:<24} treatment {fmt(c.get('treatment'))}  holdout {fmt(c.get('control'))}"
-              f"  lift {fmt(c.get('difference'))} [{fmt(c.get('ci_low'))}, {fmt(c.get('ci_high'))}]"
-              f"  p={fmt(c.get('p_value'))}")
+    def fmt(x):
+        return "n/a" if x is None else f"{x:.3f}" if isinstance(x, float) else str(x)
+    for m in card.get("headline", []):
+        verdict = m.get("verdict", "")
+        note = f"  ({verdict.replace('_', ' ')}: {m.get('n_treatment', 0)} vs {m.get('n_control', 0)})"
+        print(f"  {m.get('label', m.get('metric', '?')):<28} treatment {fmt(m.get('treatment'))}"
+              f"  holdout {fmt(m.get('control'))}  difference {fmt(m.get('difference'))}"
+              f" [{fmt(m.get('ci_low'))}, {fmt(m.get('ci_high'))}]{note}")
+    for warning in card.get("warnings", [])[:3]:
+        print("  !", warning.get("message", json.dumps(warning)) if isinstance(warning, dict) else warning)
     print("  full scorecard: GET /v1/scorecard (analyst key)")
 
 
