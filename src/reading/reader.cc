@@ -184,7 +184,7 @@ void PolicyReader::Read(const Profile& profile, const CustomerSignals& signals, 
 
 void PolicyReader::ScoreModel(int i, Reading* out, const LearnedModels* learned) const {
   const Model& model = models_[i];
-  out->models_[i].version = learned ? learned->versions[i] : model.version;
+  out->models_[i].version.assign(learned ? learned->versions[i] : model.version);
   const std::vector<int>& slots = model.spec->features;
   std::vector<double>& features = out->features_[i];
   const size_t n = slots.size();

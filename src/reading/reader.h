@@ -31,7 +31,11 @@
 namespace upfront {
 
 struct ModelReading {
-  std::string_view version;  // of the weights or file that scored; recorded with the score
+  // Of the weights or file that scored; recorded with the score. A copy, not
+  // a view: online learning replaces a model's version string while readings
+  // taken before are still in use. Readings are reused, so assigning keeps
+  // the buffer and allocates nothing once it is large enough.
+  std::string version;
   bool available = false;  // false when the model could not score (e.g. every input missing)
   double score = 0;        // in [0, 1]
   // Coverage: the share of the model's (weighted) features that were present.
