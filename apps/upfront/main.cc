@@ -421,6 +421,9 @@ int main(int argc, char** argv) {
   simulate->add_option("--tick", simulate_command.tick, "Simulated clock step")->capture_default_str();
   simulate->add_option("--partitions", simulate_command.partitions, "Engine partitions")->capture_default_str();
   simulate->add_flag("--json", simulate_command.json, "Print the summary as JSON");
+  simulate->add_option("--barrier", simulate_command.barrier, "How each tick ends: checkpoint or clock (docs/simulation.md)")
+      ->check(CLI::IsMember({"checkpoint", "clock"}))->capture_default_str();
+  simulate->add_flag("--freeze-models", simulate_command.freeze_models, "No online learning during the run");
   simulate->footer("The population model and its reactions: docs/simulation.md.");
 
   SendCommand send_command;
