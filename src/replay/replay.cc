@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "src/common/scratch_dir.h"
 #include "upfront/engine.h"
 
 namespace upfront {
@@ -14,22 +15,6 @@ namespace {
 
 constexpr size_t kChunkBytes = 1 << 20;
 
-// A scratch data directory, removed when done.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "upfront-replay-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 void Count(const std::string& json, ReplayStats* stats) {
   const nlohmann::json d = nlohmann::json::parse(json);
@@ -44,7 +29,7 @@ void Count(const std::string& json, ReplayStats* stats) {
 absl::Status Replay(std::shared_ptr<const Policy> policy, std::istream& events,
                     const std::string& events_name, const ReplayOptions& options,
                     const std::function<void(std::string_view)>& write, ReplayStats* stats) {
-  ScratchDir dir;
+  ScratchDir dir("upfront-replay");
   if (dir.path().empty()) return absl::InternalError("cannot create a scratch directory for replay");
   // Decisions are made on the partition thread; one partition keeps their
   // order that of the input, and the lock only orders the hand-over.

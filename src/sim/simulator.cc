@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 
+#include "src/common/scratch_dir.h"
 #include "src/common/manual_clock.h"
 #include "src/common/time_format.h"
 #include "src/decide/cohort.h"
@@ -21,22 +22,6 @@
 namespace upfront::sim {
 namespace {
 
-// A scratch data directory, removed when done.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "upfront-sim-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The parts of a decision the simulator acts on.
 struct DecisionView {
@@ -233,7 +218,7 @@ absl::StatusOr<SimulationResult> Simulate(std::shared_ptr<const Policy> policy, 
   config.render = true;
   World world(config);
 
-  ScratchDir scratch;
+  ScratchDir scratch("upfront-sim");
   const std::string data_dir = options.data_dir.empty() ? scratch.path() : options.data_dir;
   if (data_dir.empty()) return absl::InternalError("simulate: cannot create a scratch directory");
   ManualClock clock(start);
