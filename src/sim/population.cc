@@ -769,6 +769,7 @@ absl::StatusOr<PopulationModel> Parse(const YAML::Node& root, const std::string&
     Number(m, "background_per_month", &s.background_per_month, 0, 100);
     s.background_case_type = String(m, "background_case_type", s.background_case_type);
     Probability(m, "approve", &s.approve);
+    Probability(m, "approve_unfounded", &s.approve_unfounded);
     Durations(m, "answer_after", &s.answer_after);
     Number(m, "review_capacity", &s.review_capacity, 0, 1e6);
     m.Finish();

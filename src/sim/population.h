@@ -203,11 +203,14 @@ struct SupportModel {
   double background_per_month = 0.03;  // contacts about anything else
   std::string background_case_type = "other";
   // Simulated agents answering the review queue.
+  // They look at the account: approve when the customer really has a need
+  // the intervention addresses, approve_unfounded when not.
   double approve = 0.8;
+  double approve_unfounded = 0.2;
   DurationRange answer_after{30 * kMicrosPerMinute, 6 * kMicrosPerHour};
   // Answers the agents give per simulated day per 1,000 customers; items
   // beyond wait and may lapse (the engine expires them after 24 hours).
-  double review_capacity = 20;
+  double review_capacity = 5;
 };
 
 struct SurveyModel {

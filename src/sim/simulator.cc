@@ -300,7 +300,7 @@ absl::StatusOr<SimulationResult> Simulate(std::shared_ptr<const Policy> policy, 
       }
       if (d.action == "review") {
         ++n.reviews;
-        world.ScheduleReview(d.decision_id, d.at);
+        world.ScheduleReview(d.decision_id, c, d.intervention, d.at);
         continue;
       }
       ++n.treatment_actions;

@@ -50,10 +50,6 @@ SimRun Simulate(std::shared_ptr<const Policy> policy, const PopulationModel& pop
   options.customers = customers;
   options.days = days;
   options.seed = seed;
-  // The engine can garble a learning model's version in a decision and then
-  // fail on it (docs/simulation.md, "Known engine issues"); these tests are
-  // about the simulator, so models keep the policy's weights.
-  options.freeze_models = true;
   options.events_out = [&run](std::string_view jsonl) { run.events.append(jsonl); };
   absl::StatusOr<SimulationResult> result = Simulate(policy, population, options);
   EXPECT_TRUE(result.ok()) << result.status();

@@ -1063,12 +1063,18 @@ void World::See(Customer& c, uint32_t ci, uint32_t d, Micros at) {
   }
 }
 
-void World::ScheduleReview(const std::string& review_id, Micros at) {
+void World::ScheduleReview(const std::string& review_id, uint32_t customer, int intervention, Micros at) {
   std::seed_seq seq{static_cast<uint32_t>(config_.seed), static_cast<uint32_t>(config_.seed >> 32),
                     static_cast<uint32_t>(Hash64(review_id)), static_cast<uint32_t>(Hash64(review_id) >> 32), 0xa9e7u};
   std::mt19937_64 rng(seq);
+  bool founded = false;
+  if (simulated(customer) && intervention >= 0) {
+    for (uint32_t r : customers_[customer]->records) {
+      founded |= needs_[r].Active(at) && (needs_[r].helped_by >> intervention & 1);
+    }
+  }
   ReviewAnswerTask task;
-  task.approve = Uniform(rng) < model_.support.approve;
+  task.approve = Uniform(rng) < (founded ? model_.support.approve : model_.support.approve_unfounded);
   task.due = at + Draw(rng, model_.support.answer_after);
   task.review_id = review_id;
   if (task.due < config_.end) reviews_.push_back(std::move(task));

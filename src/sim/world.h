@@ -126,8 +126,11 @@ class World {
   // A treatment decision that acted. The customer may notice it (by the
   // channel's habit), no earlier than `not_before`, and react.
   void Deliver(const Delivery& delivery, Micros not_before);
-  // A decision sent to human review: the agents answer it later.
-  void ScheduleReview(const std::string& review_id, Micros at);
+  // A decision sent to human review: the agents answer it later. They look
+  // at the account, so they approve more often when the customer really has
+  // a need the intervention addresses (support.approve) than when not
+  // (support.approve_unfounded).
+  void ScheduleReview(const std::string& review_id, uint32_t customer, int intervention, Micros at);
   // When the next review answer is due (kNever: none waiting).
   Micros NextReviewDue() const;
   // Answers due before `until`, in (due, id) order; removed from the queue.
