@@ -83,8 +83,9 @@ absl::StatusOr<DecisionView> ReadDecision(simdjson::dom::parser& parser, const s
   simdjson::dom::element d;
   std::string repaired;
   const std::string* text = &told;
-  // The engine has been seen to tell a decision with a garbled string (a
-  // model version): keep the decision, lose the garbled bytes.
+  // A decision that is not valid UTF-8 (an engine fault: ab60b41 fixed the
+  // one the simulator found) would stop the run; keep the decision and
+  // lose the bad bytes.
   if (!simdjson::validate_utf8(told.data(), told.size())) {
     repaired = ValidUtf8(told);
     text = &repaired;
