@@ -200,6 +200,16 @@ class Engine {
   // Everything the engine holds about the customer known by `id`: ids,
   // profile, preferences, stored events and review items, as one JSON object.
   virtual absl::StatusOr<std::string> ExportCustomer(std::string_view id) = 0;
+  // How each of the customer's signals moved: the stored events of every id
+  // the customer goes by, in arrival order, replayed through a fresh signal
+  // state, with every signal's score after each event (and, last, at
+  // `until` when later: decay and fired timers). At most `max_points`
+  // points, evenly thinned, the first and last always kept. JSON
+  // {"signals": [names], "points": [{"at", "event", "scores": [...]}]};
+  // NotFound if unknown. For the console's charts: events purged by
+  // retention are no longer in it.
+  virtual absl::StatusOr<std::string> SignalHistoryJson(std::string_view id, size_t max_points,
+                                                        std::optional<Micros> until = std::nullopt) = 0;
   // Privacy erasure: the profile, state, timers, stored events, identity
   // links and review items of the customer and every id merged into them,
   // durably. Events that arrive while it runs may be erased with it; later

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -23,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/hash.h"
 #include "src/common/string_map.h"
+#include "src/common/time_format.h"
 #include "src/event/batch.h"
 #include "src/event/event_json.h"
 #include "src/event/event_parser.h"
@@ -34,6 +36,7 @@
 #include "src/reading/reading_json.h"
 #include "src/runtime/partition.h"
 #include "src/runtime/recent_message_ids.h"
+#include "src/signals/customer_signals.h"
 #include "src/store/store.h"
 #include "upfront/engine.h"
 
@@ -342,6 +345,58 @@ class EngineImpl final : public Engine {
     }));
     out["review_items"] = std::move(reviews);
     return out.dump();
+  }
+
+  absl::StatusOr<std::string> SignalHistoryJson(std::string_view id, size_t max_points,
+                                                std::optional<Micros> until) override {
+    UPFRONT_ASSIGN_OR_RETURN(std::vector<std::string> ids, CustomerIds(id));
+    std::vector<std::pair<uint64_t, std::string>> stored;  // seq, event JSON
+    for (const std::string& each : ids) {
+      UPFRONT_RETURN_IF_ERROR(store_->ScanCustomerLog(each, [&](const LogRecord& r) {
+        stored.emplace_back(r.seq, std::string(r.event_json));
+        return true;
+      }));
+    }
+    std::sort(stored.begin(), stored.end());
+    const CompiledSignals& compiled = reader_->signals();
+    CustomerSignals signals(&compiled);
+    EventParser parser(catalog_.get());
+    Event event;
+    EventError error;
+    std::string padded;
+    nlohmann::json points = nlohmann::json::array();
+    auto add_point = [&](Micros at, std::string_view name) {
+      signals.AdvanceTo(at);
+      nlohmann::json scores = nlohmann::json::array();
+      for (size_t i = 0; i < compiled.signal_count(); ++i) {
+        scores.push_back(std::round(signals.Score(static_cast<int>(i), at) * 1e4) / 1e4);
+      }
+      points.push_back({{"at", FormatTimestamp(at)}, {"event", name}, {"scores", std::move(scores)}});
+    };
+    Micros latest = 0;
+    for (const auto& [seq, json] : stored) {
+      padded.assign(json);
+      padded.append(kPayloadPadding, '\0');
+      if (!parser.ParseStored(std::string_view(padded.data(), json.size()), &event, &error)) {
+        return absl::DataLossError(absl::StrCat("event log record ", seq, " cannot be read: ", error.field, " ",
+                                                error.reason));
+      }
+      signals.OnEvent(event);
+      latest = std::max(latest, event.timestamp);
+      add_point(event.timestamp, event.name);
+    }
+    if (until && *until > latest && !stored.empty()) add_point(*until, "");
+    if (max_points >= 2 && points.size() > max_points) {
+      nlohmann::json thinned = nlohmann::json::array();
+      const double step = static_cast<double>(points.size() - 1) / static_cast<double>(max_points - 1);
+      for (size_t k = 0; k < max_points; ++k) {
+        thinned.push_back(points[static_cast<size_t>(std::llround(static_cast<double>(k) * step))]);
+      }
+      points = std::move(thinned);
+    }
+    nlohmann::json names = nlohmann::json::array();
+    for (size_t i = 0; i < compiled.signal_count(); ++i) names.push_back(compiled.signal(static_cast<int>(i)).name);
+    return nlohmann::json{{"signals", std::move(names)}, {"points", std::move(points)}}.dump();
   }
 
   absl::StatusOr<ErasureReport> EraseCustomer(std::string_view id) override {

@@ -85,6 +85,38 @@ class ReadingEngineTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
+TEST_F(ReadingEngineTest, SignalHistoryReplaysTheStoredEventsOfEveryMergedId) {
+  Open();
+  Ingest(Track("anonymousId", "anon", "Form Error", "2026-11-25T10:00:00Z", "f1",
+               R"(,"properties":{"path":"/checkout/pay"})") +
+         R"({"type":"identify","userId":"u1","anonymousId":"anon","timestamp":"2026-11-25T10:05:00Z","messageId":"i1"})"
+         "\n" +
+         Track("userId", "u1", "Form Error", "2026-11-25T10:10:00Z", "f2", R"(,"properties":{"path":"/checkout/pay"})"));
+  auto json = engine_->SignalHistoryJson("u1", 100, *ParseTimestamp("2026-11-25T10:30:00Z"));
+  ASSERT_TRUE(json.ok()) << json.status();
+  const nlohmann::json history = nlohmann::json::parse(*json);
+  ASSERT_EQ(history["signals"], nlohmann::json({"checkout_friction", "cart_abandoned"}));
+  const nlohmann::json& points = history["points"];
+  ASSERT_EQ(points.size(), 4u);  // three events, then decay to `until`
+  EXPECT_EQ(points[0]["event"], "Form Error");
+  EXPECT_EQ(points[1]["event"], "Identify");
+  EXPECT_EQ(points[3]["at"], "2026-11-25T10:30:00.000Z");
+  const double one = 0.6 * 0.9;
+  EXPECT_NEAR(points[0]["scores"][0].get<double>(), 1 - std::exp(-one), 1e-4);
+  // The anonymous error, decayed one half-life, plus the second one.
+  const double two = one * 0.5 + one;
+  EXPECT_NEAR(points[2]["scores"][0].get<double>(), 1 - std::exp(-two), 1e-4);
+  EXPECT_LT(points[3]["scores"][0].get<double>(), points[2]["scores"][0].get<double>());
+
+  auto thinned = engine_->SignalHistoryJson("u1", 2, std::nullopt);
+  ASSERT_TRUE(thinned.ok());
+  const nlohmann::json ends = nlohmann::json::parse(*thinned)["points"];
+  ASSERT_EQ(ends.size(), 2u);
+  EXPECT_EQ(ends[0]["at"], "2026-11-25T10:00:00.000Z");
+  EXPECT_EQ(ends[1]["at"], "2026-11-25T10:10:00.000Z");
+  EXPECT_EQ(engine_->SignalHistoryJson("nobody", 10).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(ReadingEngineTest, EventsDriveSignalsModelsAndSegments) {
   Open();
   Ingest(R"({"type":"identify","userId":"u1","traits":{"plan":"enterprise","tenure_days":100},"timestamp":"2026-11-25T09:00:00Z","messageId":"i1"})"

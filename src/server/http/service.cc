@@ -38,6 +38,7 @@ const Route kRoutes[] = {
     {"GET", "/readyz", kPublic, &ServiceImpl::Ready},
     {"GET", "/openapi.json", kPublic, &ServiceImpl::OpenApi},
     {"GET", "/metrics", kAnalyst, &ServiceImpl::Metrics},
+    {"GET", "/v1/whoami", kIngest | kAgent | kAnalyst, &ServiceImpl::WhoAmI},
     {"GET", "/v1/stats", kAgent | kAnalyst, &ServiceImpl::Stats},
     {"GET", "/v1/scorecard", kAnalyst, &ServiceImpl::GetScorecard},
     {"POST", "/v1/batch", kIngest, &ServiceImpl::IngestSegment},
@@ -51,6 +52,7 @@ const Route kRoutes[] = {
     {"GET", "/v1/customers/{id}", kAgent | kAnalyst, &ServiceImpl::GetProfile},
     {"DELETE", "/v1/customers/{id}", kPublic, &ServiceImpl::EraseCustomer},  // admin only
     {"GET", "/v1/customers/{id}/reading", kAgent | kAnalyst, &ServiceImpl::GetReading},
+    {"GET", "/v1/customers/{id}/timeline", kAgent | kAnalyst, &ServiceImpl::GetTimeline},
     {"GET", "/v1/customers/{id}/decisions", kAgent | kAnalyst, &ServiceImpl::GetCustomerDecisions},
     {"GET", "/v1/customers/{id}/nudges", kIngest | kAgent, &ServiceImpl::GetNudges},
     {"GET", "/v1/customers/{id}/nudges/stream", kIngest | kAgent, &ServiceImpl::StreamNudges},
@@ -549,6 +551,12 @@ HttpResponse ServiceImpl::Respond(const absl::Status& status) {
 
 HttpResponse ServiceImpl::Handle(const HttpRequest& request) {
   const auto started = std::chrono::steady_clock::now();
+  if (request.path == "/" || request.path == "/console" || request.path.starts_with("/console/")) {
+    HttpResponse response = ServeConsole(request);
+    metrics_.CountRequest("GET /console", response.status,
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return response;
+  }
   const std::vector<std::string_view> path = Segments(request.path);
   std::vector<std::string> params;
   const Route* route = nullptr;
@@ -576,7 +584,11 @@ HttpResponse ServiceImpl::Handle(const HttpRequest& request) {
         response = HttpResponse::Error(401, presented.empty()
                                                 ? "this route needs an API key (HTTP Basic with the key as user name, or Bearer)"
                                                 : "the API key is not valid (unknown or revoked)");
-        response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"upfront\"");
+        // A Bearer caller (the console) gets a Bearer challenge: a Basic one
+        // makes browsers pop up a password dialog over the page.
+        const bool bearer = request.Header("authorization").starts_with("Bearer ");
+        response.headers.emplace_back("WWW-Authenticate",
+                                      bearer ? "Bearer realm=\"upfront\"" : "Basic realm=\"upfront\"");
       } else if (key->role != Role::kAdmin && !(route->roles & (1u << static_cast<int>(key->role)))) {
         response = HttpResponse::Error(403, "the " + std::string(RoleName(key->role)) + " role may not call " +
                                                 route_name + " (allowed: " + RoleList(route->roles) + ")");

@@ -111,6 +111,10 @@ class ServiceImpl final : public Service {
   HttpResponse ReplayWebhooks(const Call&);
   HttpResponse ListKeys(const Call&);
   HttpResponse CreateKey(const Call&);
+  HttpResponse WhoAmI(const Call&);
+  HttpResponse GetTimeline(const Call&);
+  // GET /console/...: the web console's files (no key: the page asks for one).
+  HttpResponse ServeConsole(const HttpRequest& request);
 
  private:
   // The engine and what depends on the active policy, swapped together

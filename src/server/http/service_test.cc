@@ -569,6 +569,69 @@ TEST_F(ServiceTest, AgentsClaimApproveWithAnEditAndRejectWithAReason) {
   EXPECT_THAT(Actions(Audit("u7")), AllOf(Contains("review.approve"), Contains("decision.review")));
 }
 
+TEST_F(ServiceTest, TheConsoleIsServedWithoutAKeyAndOffersOnlyWhatTheRoleMayDo) {
+  HttpResult page = Get("/console/", "");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_THAT(page.content_type, HasSubstr("text/html"));
+  EXPECT_THAT(page.body, HasSubstr("console.js"));
+  EXPECT_THAT(page.Header("Content-Security-Policy"), HasSubstr("default-src 'self'"));
+  HttpResult script = Get("/console/console.js", "");
+  ASSERT_EQ(script.status, 200);
+  EXPECT_THAT(script.content_type, HasSubstr("text/javascript"));
+  EXPECT_THAT(script.body, HasSubstr("/v1/whoami"));
+  EXPECT_EQ(Get("/console/nothing.js", "").status, 404);
+  EXPECT_EQ(Get("/console", "").status, 302);
+  EXPECT_EQ(Get("/console", "").Header("Location"), "/console/");
+  EXPECT_EQ(Send("POST", "/console/", "", "").status, 405);
+
+  EXPECT_EQ(Get("/v1/whoami", "").status, 401);
+  // A browser would pop up a password dialog on a Basic challenge.
+  HttpResult wrong = Get("/v1/whoami", "not-a-key");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_THAT(wrong.Header("WWW-Authenticate"), ::testing::StartsWith("Bearer"));
+  const auto routes_of = [&](const std::string& key) {
+    HttpResult r = Get("/v1/whoami", key);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json();
+  };
+  const Json agent = routes_of(agent_);
+  EXPECT_EQ(agent["role"], "agent");
+  EXPECT_EQ(agent["name"], "ana");
+  EXPECT_THAT(agent["routes"], Contains("POST /v1/review/{review_id}/approve"));
+  EXPECT_THAT(agent["routes"], Not(Contains("POST /v1/policies/{version}/approve")));
+  const Json analyst = routes_of(analyst_);
+  EXPECT_THAT(analyst["routes"], Contains("GET /v1/scorecard"));
+  EXPECT_THAT(analyst["routes"], Not(Contains("POST /v1/review/{review_id}/approve")));
+  EXPECT_THAT(analyst["routes"], Not(Contains("POST /v1/policies/{version}/approve")));
+  EXPECT_THAT(routes_of(admin_)["routes"], Contains("POST /v1/policies/{version}/approve"));
+  EXPECT_THAT(routes_of(ingest_)["routes"], Not(Contains("GET /v1/review")));
+}
+
+TEST_F(ServiceTest, ATimelineHoldsEventsSignalsDecisionsAndDeliveriesOfACustomer) {
+  DelayShipment("u1", "2026-11-25T10:01:00Z");
+  HttpResult r = Get("/v1/customers/u1/timeline", agent_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json t = r.Json();
+  EXPECT_EQ(t["ids"], Json({"u1"}));
+  ASSERT_THAT(t["events"], SizeIs(2));
+  EXPECT_EQ(t["events"][1]["event"]["event"], "Shipment Delayed");
+  EXPECT_EQ(t["events_total"], 2);
+  EXPECT_TRUE(t["reading"]["signals"].is_array());
+  ASSERT_THAT(t["signal_history"]["points"], SizeIs(2));
+  const Json& names = t["signal_history"]["signals"];
+  const auto delivery = std::find(names.begin(), names.end(), "delivery_risk");
+  ASSERT_NE(delivery, names.end());
+  const size_t index = static_cast<size_t>(delivery - names.begin());
+  EXPECT_EQ(t["signal_history"]["points"][0]["scores"][index], 0);
+  EXPECT_GT(t["signal_history"]["points"][1]["scores"][index].get<double>(), 0.5);
+  ASSERT_FALSE(t["decisions"].empty());
+  EXPECT_FALSE(t["decisions"][0]["explanation"]["why"].get<std::string>().empty());
+  EXPECT_THAT(Actions(t["audit"]), Contains(::testing::StartsWith("decision.")));
+  EXPECT_THAT(Get("/v1/customers/u1/timeline?limit=1", agent_).Json()["events"], SizeIs(1));
+  EXPECT_EQ(Get("/v1/customers/nobody/timeline", agent_).status, 404);
+  EXPECT_EQ(Get("/v1/customers/u1/timeline", ingest_).status, 403);
+}
+
 TEST_F(ServiceTest, APolicyVersionNeedsASecondAdminAndCanBeRolledBack) {
   HttpResult r = Post("/v1/policies", "version: [unclosed", admin_);
   EXPECT_EQ(r.status, 400);
