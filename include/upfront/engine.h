@@ -176,6 +176,8 @@ class Engine {
   // ("pending", "approved", "rejected", "expired", or "" for all), oldest
   // first, at most `limit`, as a JSON array.
   virtual absl::StatusOr<std::string> ReviewItems(std::string_view status, size_t limit) = 0;
+  // One review item, whatever its status, as JSON; NotFound if unknown.
+  virtual absl::StatusOr<std::string> ReviewItem(std::string_view review_id) = 0;
   // Approves (optionally with an edited message) or rejects an item. An
   // approval is delivered as a decision (to on_decision) carrying the final
   // message; both are written to the audit trail and are labels for the

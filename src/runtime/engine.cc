@@ -255,6 +255,13 @@ class EngineImpl final : public Engine {
     return out.dump();
   }
 
+  absl::StatusOr<std::string> ReviewItem(std::string_view review_id) override {
+    std::string stored;
+    UPFRONT_ASSIGN_OR_RETURN(bool found, store_->GetRecord("review", review_id, &stored));
+    if (!found) return absl::NotFoundError(absl::StrCat("no review item '", std::string(review_id), "'"));
+    return stored;
+  }
+
   absl::StatusOr<std::string> AnswerReview(std::string_view review_id,
                                            const ReviewAnswer& answer) override {
     if (answer.agent.empty()) return absl::InvalidArgumentError("an answer needs the agent's name");

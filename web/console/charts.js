@@ -12,10 +12,13 @@ export function sparkline(series, { width = 240, height = 60, title = "" } = {})
                          "aria-label": title, "data-points": series.length });
   svg.append(h("title", {}, title));
   if (series.length === 0) return svg;
-  const t0 = series[0].t, t1 = series[series.length - 1].t;
-  const x = scale(t0, t1, 2, width - 2), y = scale(0, 1, height - 2, 2);
-  const pts = series.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`);
-  svg.append(h("path", { class: "area", d: `M${x(t0).toFixed(1)},${height - 2} L${pts.join(" L")} L${x(t1).toFixed(1)},${height - 2} Z` }),
+  // By time; by order when everything shares one instant (a replayed file).
+  const byTime = series[series.length - 1].t > series[0].t;
+  const at = (p, i) => (byTime ? p.t : i);
+  const x0 = at(series[0], 0), x1 = at(series[series.length - 1], series.length - 1);
+  const x = scale(x0, x1, 2, width - 2), y = scale(0, 1, height - 2, 2);
+  const pts = series.map((p, i) => `${x(at(p, i)).toFixed(1)},${y(p.v).toFixed(1)}`);
+  svg.append(h("path", { class: "area", d: `M${x(x0).toFixed(1)},${height - 2} L${pts.join(" L")} L${x(x1).toFixed(1)},${height - 2} Z` }),
              h("path", { class: "line", d: `M${pts.join(" L")}` }));
   return svg;
 }
@@ -23,7 +26,7 @@ export function sparkline(series, { width = 240, height = 60, title = "" } = {})
 // `lines`: arrays of {t, v}; the first is drawn in the accent colour.
 export function lineChart(lines, { width = 800, height = 160, title = "", yLabel = "" } = {}) {
   const pad = { l: 48, r: 10, t: 10, b: 22 };
-  const svg = h("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
+  const svg = h("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": title });
   svg.append(h("title", {}, title));
   const all = lines.flat();
   if (all.length === 0) return svg;
@@ -46,7 +49,7 @@ export function barChart(values, { width = 520, title = "" } = {}) {
   const entries = Object.entries(values).sort((a, b) => b[1] - a[1]).slice(0, 12);
   const rowH = 22, labelW = 170;
   const height = Math.max(rowH, entries.length * rowH) + 4;
-  const svg = h("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
+  const svg = h("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": title });
   svg.append(h("title", {}, title));
   if (entries.length === 0) {
     svg.append(h("text", { x: 4, y: 16 }, "nothing yet"));
@@ -63,11 +66,13 @@ export function barChart(values, { width = 520, title = "" } = {}) {
   return svg;
 }
 
-// `rows`: [{label, estimate, low, high, significant}] on one shared axis.
-export function forestPlot(rows, { width = 520, title = "", unit = "" } = {}) {
+// `rows`: [{label, estimate, low, high, significant}] on one shared axis;
+// rows without an estimate are left out.
+export function forestPlot(rows, { width = 640, title = "", unit = "" } = {}) {
   const rowH = 26, labelW = 190;
-  const height = rows.length * rowH + 26;
-  const svg = h("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
+  rows = rows.filter((r) => Number.isFinite(r.estimate));
+  const height = Math.max(1, rows.length) * rowH + 26;
+  const svg = h("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": title });
   svg.append(h("title", {}, title));
   const finite = rows.flatMap((r) => [r.low, r.high, r.estimate]).filter((v) => Number.isFinite(v));
   if (finite.length === 0) {

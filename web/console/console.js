@@ -2,7 +2,7 @@
 // the same HTTP API a script would (docs/api.md) with the signed-in key; what
 // the key's role may not call is not offered (GET /v1/whoami lists it).
 import { sparkline, lineChart, barChart, forestPlot } from "./charts.js";
-import { h, clear, fmtTime, fmtNum, fmtPct, toast } from "./dom.js";
+import { h, clear, fmtTime, fmtNum, fmtPct, fmtDuration, toast } from "./dom.js";
 
 const KEY_STORAGE = "upfront.key";
 const state = { key: sessionStorage.getItem(KEY_STORAGE) || "", who: null, timers: [], keyHandler: null };
@@ -134,6 +134,10 @@ function signOut(message) {
 // --- review queue ------------------------------------------------------------
 
 const ROW_HEIGHT = 60;
+const REVIEW_REASONS = {
+  sensitive: "the intervention is sensitive: a person always decides",
+  low_confidence: "the engine is not confident enough to act alone",
+};
 
 async function renderReview(main) {
   const canAnswer = may("POST /v1/review/{review_id}/approve");
@@ -184,40 +188,37 @@ async function renderReview(main) {
     if (fromClick) list.focus();
   }
 
+  // The list holds summaries. The detail is drawn at once from the summary
+  // (so the editor and buttons are there for the next key press), and the
+  // evidence fills in when the full item arrives; a late answer for an item
+  // no longer selected is dropped.
+  const full = new Map();
+  let detailToken = 0;
   function renderDetail() {
+    const token = ++detailToken;
     clear(detail);
-    const item = items[selected];
-    if (!item) {
+    const row = items[selected];
+    if (!row) {
       detail.append(h("p", { class: "muted" }, "Nothing waiting for review. New items appear here as they arrive."));
       return;
     }
-    const evidence = Object.entries(item.evidence ?? {});
-    const signals = Object.entries(item.signals ?? {});
     const editor = h("textarea", { id: "edit-message", "aria-label": "Message to send", "data-testid": "edit-message" });
-    editor.value = item.message ?? "";
+    editor.value = row.message ?? "";
     const reason = h("input", { id: "reject-reason", placeholder: "Why not? (required to reject)", "aria-label": "Reason to reject",
                                 "data-testid": "reject-reason" });
+    const why = h("dd", {}, "…");
+    const more = h("div", { "data-testid": "review-evidence" }, h("p", { class: "muted" }, "Loading the evidence…"));
     detail.append(
-      h("h2", {}, `${item.intervention} for `, h("a", { href: `#/customer/${encodeURIComponent(item.customer)}` }, item.customer)),
+      h("h2", {}, `${row.intervention} for `, h("a", { href: `#/customer/${encodeURIComponent(row.customer)}` }, row.customer)),
       h("dl", {},
-        h("dt", {}, "Suggested"), h("dd", {}, `${item.channel ?? "?"}${item.step !== undefined ? ` · step ${item.step + 1}` : ""}`),
-        h("dt", {}, "Confidence"), h("dd", {}, fmtNum(item.confidence, 2)),
-        h("dt", {}, "Why review"), h("dd", {}, item.reason ?? "sensitive"),
-        h("dt", {}, "Created"), h("dd", {}, fmtTime(item.created_at)),
-        h("dt", {}, "Expires"), h("dd", {}, fmtTime(item.expires_at)),
-        h("dt", {}, "Claimed by"), h("dd", {}, item.claimed_by ?? "nobody")),
+        h("dt", {}, "Suggested"), h("dd", {}, `${row.channel ?? "?"}${row.step !== undefined ? ` · step ${row.step + 1}` : ""}`),
+        h("dt", {}, "Confidence"), h("dd", {}, fmtNum(row.confidence, 2)),
+        h("dt", {}, "Why review"), why,
+        h("dt", {}, "Created"), h("dd", {}, fmtTime(row.created_at)),
+        h("dt", {}, "Expires"), h("dd", {}, fmtTime(row.expires_at)),
+        h("dt", {}, "Claimed by"), h("dd", {}, row.claimed_by ?? "nobody")),
       h("h3", {}, "Message"),
-      canAnswer ? editor : h("p", { class: "message" }, item.message ?? ""),
-      item.why ? h("p", { class: "why" }, item.why) : "",
-      item.explanation?.benefit ? h("p", {}, "Benefit: ", item.explanation.benefit) : "",
-      h("h3", {}, "Evidence"),
-      evidence.length === 0 ? h("p", { class: "muted" }, "no signal evidence")
-        : h("table", {}, h("tr", {}, h("th", {}, "Signal"), h("th", { class: "num" }, "Count"), h("th", {}, "Window"), h("th", {}, "Last event")),
-          ...evidence.map(([name, e]) => h("tr", {}, h("td", {}, name), h("td", { class: "num" }, String(e.count)),
-                                            h("td", {}, e.window), h("td", {}, e.last_event)))),
-      signals.length ? h("h3", {}, "Signals and models") : "",
-      signals.length ? h("p", {}, ...signals.map(([n, s]) => h("span", { class: "badge" }, `${n} ${fmtNum(s.score, 2)}`)),
-                         ...Object.entries(item.models ?? {}).map(([n, m]) => h("span", { class: "badge info" }, `${n} ${fmtNum(m.score, 2)}`))) : "");
+      canAnswer ? editor : h("p", { class: "message" }, row.message ?? ""));
     if (canAnswer) {
       detail.append(
         h("div", { class: "actions" },
@@ -233,6 +234,32 @@ async function renderReview(main) {
         if (e.key === "Escape") { e.preventDefault(); list.focus(); }
       });
     }
+    detail.append(more);
+    const fill = (item) => {
+      if (token !== detailToken) return;
+      why.textContent = REVIEW_REASONS[item.reason] ?? item.reason ?? REVIEW_REASONS.sensitive;
+      clear(more);
+      const evidence = Object.entries(item.evidence ?? {});
+      const scores = [...Object.entries(item.signals ?? {}).map(([n, x]) => h("span", { class: "badge" }, `${n} ${fmtNum(x.score, 2)}`)),
+                      ...Object.entries(item.models ?? {}).map(([n, m]) => h("span", { class: "badge info" }, `${n} ${fmtNum(m.score, 2)}`))];
+      more.append(
+        item.explanation?.why ? h("p", { class: "why" }, item.explanation.why) : "",
+        item.explanation?.benefit ? h("p", {}, "Benefit: ", item.explanation.benefit) : "",
+        h("h3", {}, "Evidence"),
+        evidence.length === 0 ? h("p", { class: "muted" }, "no signal evidence")
+          : h("table", {}, h("tr", {}, h("th", {}, "Signal"), h("th", { class: "num" }, "Count"), h("th", {}, "Window"), h("th", {}, "Last event")),
+            ...evidence.map(([name, e]) => h("tr", {}, h("td", {}, name), h("td", { class: "num" }, String(e.count)),
+                                              h("td", {}, fmtDuration(e.window)), h("td", {}, e.last_event)))),
+        scores.length ? h("h3", {}, "Signals and models") : "", scores.length ? h("p", {}, ...scores) : "");
+    };
+    const cached = full.get(row.review_id);
+    if (cached) return fill(cached);
+    api("GET", `/v1/review/${encodeURIComponent(row.review_id)}`).then((item) => {
+      full.set(row.review_id, item);
+      fill(item);
+    }, (err) => {
+      if (token === detailToken) { clear(more); more.append(h("p", { class: "error" }, err.message)); }
+    });
   }
 
   async function answer(approve) {
@@ -261,8 +288,16 @@ async function renderReview(main) {
     }
   }
 
+  // Polls the cheap queue depth; the list is fetched again when it moved
+  // (or every 30 s, for items answered and added in between).
+  let fetchedAt = 0;
+  async function poll() {
+    const stats = await api("GET", "/v1/stats");
+    if (stats.review_pending !== items.length || Date.now() - fetchedAt > 30000) await refresh();
+  }
   async function refresh() {
-    const latest = await api("GET", "/v1/review?status=pending&limit=100000");
+    fetchedAt = Date.now();
+    const latest = await api("GET", "/v1/review?status=pending&view=summary&limit=100000");
     const current = items[selected]?.review_id;
     const first = known.size === 0;
     for (const item of latest) item._fresh = !first && !known.has(item.review_id);
@@ -293,7 +328,7 @@ async function renderReview(main) {
   });
   await refresh();
   list.focus();
-  every(3000, () => refresh().catch((err) => toast(err.message, true)));
+  every(3000, () => poll().catch((err) => toast(err.message, true)));
 }
 
 // --- customer view -------------------------------------------------------------
@@ -333,7 +368,7 @@ async function renderCustomer(main, [id]) {
       h("div", { class: "label" }, s.name),
       h("div", {}, h("strong", {}, fmtNum(s.score, 2)), h("span", { class: "muted" }, ` score · confidence ${fmtNum(s.confidence, 2)}`)),
       sparkline(series, { title: `${s.name} score over time` }),
-      h("div", { class: "muted" }, s.evidence?.count ? `${s.evidence.count}× ${s.evidence.last_event ?? ""} in ${s.evidence.window ?? "?"}` : "no evidence")));
+      h("div", { class: "muted" }, s.evidence?.count ? `${s.evidence.count}× ${s.evidence.last_event ?? ""} within ${fmtDuration(s.evidence.window)}` : "no evidence")));
   }
   main.append(signalGrid);
   if ((reading.models ?? []).length) {
@@ -348,19 +383,29 @@ async function renderCustomer(main, [id]) {
               h("h2", {}, "Profile"), h("pre", { class: "mono" }, JSON.stringify(profile.traits ?? {}, null, 1)));
 
   // One timeline, newest first: events, decisions, deliveries and feedback.
+  // Many things share a millisecond, so ties keep the order they happened
+  // in: events by log order, a decision right after the event that
+  // triggered it, audit entries by their sequence.
   const entries = [];
-  for (const e of t.events) {
+  const eventOrder = new Map();
+  t.events.forEach((e, i) => {
     const ev = e.event ?? {};
-    entries.push({ at: ev.timestamp, kind: "event", badge: "", node: h("span", {}, ev.event ?? ev.type ?? "event",
+    if (ev.messageId) eventOrder.set(ev.messageId, i);
+    entries.push({ at: Date.parse(ev.timestamp), order: i, kind: "event", badge: "", node: h("span", {}, ev.event ?? ev.type ?? "event",
       ev.properties ? h("span", { class: "muted mono" }, ` ${JSON.stringify(ev.properties)}`) : "") });
-  }
-  for (const d of t.decisions) entries.push({ at: d.at, kind: "decision", badge: d.action === "none" ? "warn" : "info", node: decisionNode(d) });
+  });
+  [...t.decisions].reverse().forEach((d, i) => {
+    const trigger = eventOrder.get(d.trigger?.message_id);
+    entries.push({ at: Date.parse(d.at), order: trigger !== undefined ? trigger + 0.5 : t.events.length + i, kind: "decision",
+                   badge: d.action === "none" ? "warn" : "info", node: decisionNode(d) });
+  });
   for (const a of t.audit) {
-    if (a.action?.startsWith("decision")) continue;  // the decision itself is shown above
-    entries.push({ at: a.at, kind: a.action, badge: a.action?.includes("dead") || a.action?.includes("reject") ? "bad" : "good",
+    if (a.action?.startsWith("decision")) continue;  // the decision itself is shown
+    entries.push({ at: Date.parse(a.at), order: 1e9 + (a.seq ?? 0), kind: a.action,
+                   badge: a.action?.includes("dead") || a.action?.includes("reject") ? "bad" : "good",
                    node: h("span", {}, a.subject ?? "", a.details ? h("span", { class: "muted mono" }, ` ${JSON.stringify(a.details)}`) : "") });
   }
-  entries.sort((a, b) => String(b.at).localeCompare(String(a.at)));
+  entries.sort((a, b) => (b.at - a.at) || (b.order - a.order));
   main.append(h("h2", {}, "Timeline"), h("ul", { class: "timeline", "data-testid": "timeline" },
     ...entries.map((x) => h("li", { "data-kind": x.kind }, h("span", { class: "when" }, fmtTime(x.at)),
       h("span", {}, h("span", { class: `badge ${x.badge}` }, x.kind)), x.node))));
@@ -410,10 +455,10 @@ async function renderLive(main) {
     clear(body);
     const actions = s.decisions?.actions ?? {};
     const blocked = s.decisions?.blocked ?? {};
+    // actions: {channel: {deliver|ask_confirm|review: n}}
     const byChannel = {};
-    for (const [k, v] of Object.entries(actions)) {
-      const channel = k.includes(":") ? k.split(":")[0] : k;
-      byChannel[channel] = (byChannel[channel] ?? 0) + v;
+    for (const [channel, kinds] of Object.entries(actions)) {
+      byChannel[channel] = typeof kinds === "number" ? kinds : Object.values(kinds).reduce((a, b) => a + b, 0);
     }
     body.append(
       h("div", { class: "grid cards", "data-testid": "live-cards" },
@@ -427,7 +472,7 @@ async function renderLive(main) {
         card("Webhook failures", `${s.webhooks?.failed_attempts ?? 0} failed · ${s.webhooks?.dead ?? 0} dead`)),
       h("h2", {}, "Events per second"), lineChart([rate], { height: 140, title: "events per second, last 3 minutes" }),
       h("div", { class: "grid two" },
-        h("div", {}, h("h2", {}, "Deliveries by channel"), barChart(byChannel, { title: "actions by channel" })),
+        h("div", {}, h("h2", {}, "Actions by channel (delivered, confirmations, reviews)"), barChart(byChannel, { title: "actions by channel" })),
         h("div", {}, h("h2", {}, "Blocks by reason"), barChart(blocked, { title: "guardrail blocks by reason" }))),
       h("h2", {}, "Model drift"),
       (s.drift ?? []).length === 0 ? h("p", { class: "muted" }, "no models") :
@@ -462,12 +507,24 @@ async function renderScorecard(main) {
 
 const VERDICT_BADGE = { better: "good", worse: "bad", no_clear_difference: "", not_enough_data: "warn" };
 
+// Values in the metric's unit: shares as percentages (differences in
+// percentage points), NPS in points, LTV in currency units, hours.
+function fmtValue(v, unit) {
+  if (v === null || v === undefined) return "—";
+  if (unit === "share") return fmtPct(v);
+  if (unit === "hours") return `${fmtNum(v, 1)} h`;
+  return fmtNum(v, unit === "points" ? 1 : 2);
+}
+function fmtDiff(v, unit) {
+  if (v === null || v === undefined) return "—";
+  return unit === "share" ? `${fmtNum(v * 100, 1)} pp` : fmtValue(v, unit);
+}
+
 function resultCells(r, unit) {
-  const u = unit === "%" ? "%" : "";
   return [
-    h("td", { class: "num" }, fmtNum(r.treatment, 2) + u), h("td", { class: "num" }, fmtNum(r.control, 2) + u),
+    h("td", { class: "num" }, fmtValue(r.treatment, unit)), h("td", { class: "num" }, fmtValue(r.control, unit)),
     h("td", { class: "num" }, r.relative_lift === null || r.relative_lift === undefined ? "—" : fmtPct(r.relative_lift)),
-    h("td", { class: "num" }, `${fmtNum(r.difference, 2)} [${fmtNum(r.ci_low, 2)}, ${fmtNum(r.ci_high, 2)}]`),
+    h("td", { class: "num" }, `${fmtDiff(r.difference, unit)} [${fmtDiff(r.ci_low, unit)}, ${fmtDiff(r.ci_high, unit)}]`),
     h("td", { class: "num" }, fmtNum(r.p_value, 3)), h("td", { class: "num" }, `${r.n_treatment ?? 0} / ${r.n_control ?? 0}`),
     h("td", {}, h("span", { class: `badge ${VERDICT_BADGE[r.verdict] ?? ""}` }, (r.verdict ?? "").replaceAll("_", " "))),
   ];
@@ -493,9 +550,9 @@ function renderScorecardBody(body, card) {
   body.append(h("div", { class: "grid cards", "data-testid": "headline" }, ...headline.map((m) =>
     h("div", { class: "card", "data-metric": m.metric },
       h("div", { class: "label" }, m.label ?? m.metric),
-      h("div", { class: "value" }, fmtNum(m.treatment, 2)),
-      h("div", { class: "muted" }, `holdout ${fmtNum(m.control, 2)} · lift ${m.relative_lift === null || m.relative_lift === undefined ? "—" : fmtPct(m.relative_lift)}`),
-      h("div", { class: "muted" }, `95% CI [${fmtNum(m.ci_low, 2)}, ${fmtNum(m.ci_high, 2)}] · p ${fmtNum(m.p_value, 3)}`),
+      h("div", { class: "value" }, fmtValue(m.treatment, m.unit)),
+      h("div", { class: "muted" }, `holdout ${fmtValue(m.control, m.unit)} · lift ${m.relative_lift === null || m.relative_lift === undefined ? "—" : fmtPct(m.relative_lift)}`),
+      h("div", { class: "muted" }, `difference ${fmtDiff(m.difference, m.unit)}, 95% CI [${fmtDiff(m.ci_low, m.unit)}, ${fmtDiff(m.ci_high, m.unit)}] · p ${fmtNum(m.p_value, 3)}`),
       h("span", { class: `badge ${VERDICT_BADGE[m.verdict] ?? ""}` }, (m.verdict ?? "").replaceAll("_", " "))))));
   body.append(h("h2", {}, "Headline and guardrails, treatment vs holdout"),
     h("table", { "data-testid": "headline-table" }, resultHeader("Metric"),
@@ -516,12 +573,13 @@ function renderScorecardBody(body, card) {
     }
     body.append(grid);
   }
+  const unitOf = Object.fromEntries((card.metrics ?? []).map((m) => [m.name, m.unit]));
   const cohort = (card.comparisons ?? []).find((c) => c.id === "cohort");
   if (cohort) {
     for (const [dimension, title] of [["by_segment", "By segment"], ["by_channel", "By channel"]]) {
       const rows = [];
       for (const [name, m] of Object.entries(cohort.metrics ?? {})) {
-        for (const [key, r] of Object.entries(m[dimension] ?? {})) rows.push(h("tr", {}, h("td", {}, `${name} · ${key}`), ...resultCells(r)));
+        for (const [key, r] of Object.entries(m[dimension] ?? {})) rows.push(h("tr", {}, h("td", {}, `${name} · ${key}`), ...resultCells(r, unitOf[name])));
       }
       if (rows.length) body.append(h("h2", {}, title), h("table", { "data-testid": dimension }, resultHeader("Metric · " + dimension.slice(3)), ...rows));
     }

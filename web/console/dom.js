@@ -33,6 +33,19 @@ export function fmtNum(x, digits = 2) {
   return x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+// "335751us", "90s", "2h" (as the engine writes durations) in words a person reads.
+export function fmtDuration(text) {
+  if (typeof text !== "string") return text === undefined || text === null ? "—" : String(text);
+  const m = text.match(/^(\d+(?:\.\d+)?)(us|ms|s|m|h|d)$/);
+  if (!m) return text;
+  const seconds = Number(m[1]) * { us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 }[m[2]];
+  if (seconds < 1) return "under a second";
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 129600) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
+}
+
 export function fmtPct(x, digits = 1) {
   if (x === undefined || x === null || Number.isNaN(x)) return "—";
   return `${(x * 100).toFixed(digits)}%`;

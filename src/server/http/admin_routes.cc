@@ -162,13 +162,40 @@ HttpResponse ServiceImpl::ListReview(const Call& call) {
     items = runtime_.engine->ReviewItems(status == "all" ? "" : status, *limit);
   }
   if (!items.ok()) return Respond(items.status());
+  const std::string view = call.request.Query("view", "full");
+  if (view != "full" && view != "summary") return HttpResponse::Error(400, "query view: must be full or summary");
   nlohmann::json list = nlohmann::json::parse(*items);
   const Micros now = Now();
+  nlohmann::json out = nlohmann::json::array();
   for (auto& item : list) {
     const std::string holder = ledger_->ClaimHolder(StringField(item, "review_id"), now);
     item["claimed_by"] = holder.empty() ? nlohmann::json(nullptr) : nlohmann::json(holder);
+    if (view == "full") {
+      out.push_back(std::move(item));
+      continue;
+    }
+    // What a list row shows; GET /v1/review/{id} has the rest.
+    nlohmann::json row = nlohmann::json::object();
+    for (const char* key : {"review_id", "customer", "intervention", "channel", "step", "confidence", "message",
+                            "status", "created_at", "expires_at", "claimed_by"}) {
+      if (auto it = item.find(key); it != item.end()) row[key] = std::move(*it);
+    }
+    out.push_back(std::move(row));
   }
-  return HttpResponse::Json(200, list.dump());
+  return HttpResponse::Json(200, out.dump());
+}
+
+HttpResponse ServiceImpl::GetReviewItem(const Call& call) {
+  absl::StatusOr<std::string> stored;
+  {
+    auto lock = ReadRuntime();
+    stored = runtime_.engine->ReviewItem(call.params[0]);
+  }
+  if (!stored.ok()) return Respond(stored.status());
+  nlohmann::json item = nlohmann::json::parse(*stored);
+  const std::string holder = ledger_->ClaimHolder(call.params[0], Now());
+  item["claimed_by"] = holder.empty() ? nlohmann::json(nullptr) : nlohmann::json(holder);
+  return HttpResponse::Json(200, item.dump());
 }
 
 HttpResponse ServiceImpl::ClaimReview(const Call& call) {

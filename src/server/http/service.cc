@@ -62,6 +62,7 @@ const Route kRoutes[] = {
     {"POST", "/v1/nudges/{decision_id}/feedback", kIngest | kAgent, &ServiceImpl::PostFeedback},
     {"GET", "/v1/decisions/{decision_id}", kAgent | kAnalyst, &ServiceImpl::GetDecision},
     {"GET", "/v1/review", kAgent | kAnalyst, &ServiceImpl::ListReview},
+    {"GET", "/v1/review/{review_id}", kAgent | kAnalyst, &ServiceImpl::GetReviewItem},
     {"POST", "/v1/review/{review_id}/claim", kAgent, &ServiceImpl::ClaimReview},
     {"POST", "/v1/review/{review_id}/approve", kAgent, &ServiceImpl::ApproveReview},
     {"POST", "/v1/review/{review_id}/reject", kAgent, &ServiceImpl::RejectReview},

@@ -95,6 +95,7 @@ class ServiceImpl final : public Service {
   HttpResponse ExportCustomer(const Call&);
   HttpResponse EraseCustomer(const Call&);
   HttpResponse ListReview(const Call&);
+  HttpResponse GetReviewItem(const Call&);
   HttpResponse ClaimReview(const Call&);
   HttpResponse ApproveReview(const Call&);
   HttpResponse RejectReview(const Call&);

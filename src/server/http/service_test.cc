@@ -535,6 +535,16 @@ TEST_F(ServiceTest, AgentsClaimApproveWithAnEditAndRejectWithAReason) {
     EXPECT_TRUE(item["claimed_by"].is_null());
   }
   const std::string first = item_of["u7"], second = item_of["u8"];
+  const Json summary = Get("/v1/review?view=summary", analyst_).Json();
+  ASSERT_THAT(summary, SizeIs(2));
+  EXPECT_EQ(summary[0]["message"], "Call them about their complaint.");
+  EXPECT_FALSE(summary[0].contains("evidence"));
+  EXPECT_EQ(Get("/v1/review?view=tiny", analyst_).status, 400);
+  r = Get("/v1/review/" + first, analyst_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["customer"], "u7");
+  EXPECT_EQ(r.Json()["evidence"]["upset"]["count"], 1);
+  EXPECT_EQ(Get("/v1/review/nothing-here", agent_).status, 404);
 
   ASSERT_EQ(Post("/v1/review/" + first + "/claim", "", other_agent_).status, 200);
   r = Post("/v1/review/" + first + "/approve", R"({"message":"Call now"})", agent_);
