@@ -7,7 +7,8 @@
 namespace upfront {
 namespace {
 
-constexpr uint64_t kPendingVersion = 1;
+// 1: without `positive` (read as false); 2: with it.
+constexpr uint64_t kPendingVersion = 2;
 
 }  // namespace
 
@@ -43,18 +44,21 @@ void OnlineLearning::Observe(const Reading& reading, std::string_view event_name
     if (!learners_[m]) continue;
     const ModelSpec& spec = specs[m];
     PendingLabels::Moment& moment = pending->moments[m];
+    bool ended = event_name == spec.label_event;
     if (moment.at != kNever) {
-      if (event_name == spec.label_event && now >= moment.at && now <= moment.at + spec.horizon) {
-        Learn(static_cast<int>(m), moment, true);
+      if (now > moment.at + spec.horizon) {
+        Learn(static_cast<int>(m), moment, moment.positive);
+        ended = ended || moment.positive;
         moment.at = kNever;
-      } else if (now > moment.at + spec.horizon) {
-        Learn(static_cast<int>(m), moment, false);
-        moment.at = kNever;
+        moment.positive = false;
+      } else if (event_name == spec.label_event && now >= moment.at) {
+        moment.positive = true;
       }
     }
-    // The label event ends what the model predicts: the moment after it is
-    // not a new chance to predict it.
-    if (moment.at != kNever || event_name == spec.label_event ||
+    // The label event ends what the model predicts: the moment after it,
+    // or at the close of the horizon it fell in, is not a new chance to
+    // predict it.
+    if (moment.at != kNever || ended ||
         !reading.model(static_cast<int>(m)).available) {
       continue;
     }
@@ -135,6 +139,7 @@ void OnlineLearning::EncodePending(const PendingLabels& pending, std::string* ou
   for (const PendingLabels::Moment& moment : pending.moments) {
     e.PutSigned(moment.at);
     if (moment.at == kNever) continue;
+    e.PutVarint(moment.positive ? 1 : 0);
     e.PutVarint(moment.features.size());
     for (size_t f = 0; f < moment.features.size(); ++f) {
       e.PutDouble(moment.features[f]);
@@ -147,13 +152,15 @@ absl::Status OnlineLearning::DecodePending(std::string_view in, PendingLabels* p
   pending->moments.clear();
   if (in.empty()) return absl::OkStatus();
   Decoder d(in);
-  if (d.GetVarint() != kPendingVersion) return absl::DataLossError("pending labels: unknown version");
+  const uint64_t version = d.GetVarint();
+  if (version != 1 && version != kPendingVersion) return absl::DataLossError("pending labels: unknown version");
   const uint64_t count = d.GetVarint();
   if (!d.ok() || count > 1024) return absl::DataLossError("pending labels are corrupt");
   pending->moments.resize(count);
   for (PendingLabels::Moment& moment : pending->moments) {
     moment.at = d.GetSigned();
     if (moment.at == kNever) continue;
+    moment.positive = version >= 2 && d.GetVarint() != 0;
     const uint64_t n = d.GetVarint();
     if (!d.ok() || n > 4096) return absl::DataLossError("pending labels are corrupt");
     moment.features.resize(n);

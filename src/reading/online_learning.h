@@ -2,8 +2,14 @@
 // time the engine reads a customer it remembers the moment (the model's
 // features then) unless one is already waiting; the model's label event
 // within `horizon` after it makes it a positive, the horizon passing without
-// one a negative. Each resolved moment is one FTRL update, and the next
-// reading uses the updated weights.
+// one a negative. Each moment is one FTRL update, made when its horizon
+// closes, positive or not, and the next reading uses the updated weights.
+//
+// Why wait for the horizon: a positive is known as soon as the label event
+// comes, a negative only when the horizon has passed. Learning positives at
+// once would feed the learner nothing but positives for its first horizon
+// (30 days, say) and every score would drift up; holding them keeps every
+// update drawn from complete labels, at the price of learning one horizon late.
 //
 //   OnlineLearning learning(reader);                    // per partition
 //   reader.Read(profile, signals, now, &reading, &learning.models());
@@ -30,6 +36,7 @@ namespace upfront {
 struct PendingLabels {
   struct Moment {
     Micros at = kNever;  // kNever: nothing waiting
+    bool positive = false;  // the label event came; learnt when the horizon closes
     std::vector<double> features;
     std::vector<uint8_t> present;
   };

@@ -215,6 +215,16 @@ models:
     }
   }
   Ingest(events);
+  // Positives are known; negatives not yet. Nothing is learnt from them
+  // until their horizon closes, so the learner never sees positives alone:
+  // the weights are still the policy's but for the probe's one negative.
+  auto ticket_push = [&](const std::string& id, const std::string& at) {
+    for (const auto& f : model(id, at)["top_features"]) {
+      if (f["feature"] == "counts.contact_opened.7d") return f["contribution"].get<double>();
+    }
+    return 0.0;
+  };
+  EXPECT_EQ(ticket_push("c0", "2026-11-03T08:00:00Z"), 0);
   // The horizon of the quiet customers' moments passes: those are negatives.
   ASSERT_TRUE(engine_->AdvanceClock(*ParseTimestamp("2026-11-06T00:00:00Z")).ok());
   EXPECT_NE(model("c0", "2026-11-06T00:00:00Z")["version"], policy_version);
