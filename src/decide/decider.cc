@@ -35,18 +35,28 @@ int LastContacted(const DecisionState& state) {
 
 }  // namespace
 
-std::string RenderField(const FieldValue& v) {
+void RenderFieldTo(const FieldValue& v, std::string* out) {
   switch (v.kind) {
     case FieldValue::Kind::kString:
-    case FieldValue::Kind::kJson: return v.text;
-    case FieldValue::Kind::kBool: return v.boolean ? "true" : "false";
-    case FieldValue::Kind::kNumber:
-      return v.number == std::floor(v.number) && std::abs(v.number) < 1e15
-                 ? fmt::format("{}", static_cast<int64_t>(v.number))
-                 : fmt::format("{:.2f}", v.number);
-    case FieldValue::Kind::kNull: return "";
+    case FieldValue::Kind::kJson: out->assign(v.text); return;
+    case FieldValue::Kind::kBool: out->assign(v.boolean ? "true" : "false"); return;
+    case FieldValue::Kind::kNumber: {
+      char buffer[64];
+      const auto end = v.number == std::floor(v.number) && std::abs(v.number) < 1e15
+                           ? fmt::format_to_n(buffer, sizeof buffer, "{}", static_cast<int64_t>(v.number)).out
+                           : fmt::format_to_n(buffer, sizeof buffer, "{:.2f}", v.number).out;
+      out->assign(buffer, static_cast<size_t>(std::min<std::ptrdiff_t>(end - buffer, sizeof buffer)));
+      return;
+    }
+    case FieldValue::Kind::kNull: out->clear(); return;
   }
-  return "";
+  out->clear();
+}
+
+std::string RenderField(const FieldValue& v) {
+  std::string out;
+  RenderFieldTo(v, &out);
+  return out;
 }
 
 Decider::Decider(const PolicyReader& reader, const ProfileRules& rules)
@@ -103,7 +113,7 @@ void Decider::Observe(const Event& event, DecisionState* state) const {
     if (it == state->last_properties.end() || it->first != field.key) {
       it = state->last_properties.insert(it, {field.key, std::string()});
     }
-    it->second = RenderField(field);
+    RenderFieldTo(field, &it->second);
   }
   if (const std::vector<OutcomeRole>* roles = rules_->RolesFor(event.name)) {
     const ModerationSpec& m = policy_->moderation;

@@ -29,6 +29,9 @@ namespace upfront {
 
 // A property or trait value as a message shows it ("3", "2.50", "card").
 std::string RenderField(const FieldValue& value);
+// The same, written over `out` (reusing its buffer: no allocation per event
+// once it is large enough).
+void RenderFieldTo(const FieldValue& value, std::string* out);
 
 struct DecisionInput {
   const Profile* profile = nullptr;
