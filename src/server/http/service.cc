@@ -4,6 +4,8 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -18,6 +20,9 @@
 namespace upfront {
 namespace server_internal {
 namespace {
+
+// The decision worker's niceness (0 is normal, 19 the lowest).
+constexpr int kDecisionWorkerNice = 10;
 
 constexpr unsigned kIngest = 1u << static_cast<int>(Role::kIngest);
 constexpr unsigned kAgent = 1u << static_cast<int>(Role::kAgent);
@@ -183,6 +188,9 @@ absl::Status ServiceImpl::Open() {
 
   worker_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "upfront-decide");
+    // Behind the ingest path: on a busy machine acknowledgements come first,
+    // and decisions queue (bounded: the partitions wait when it is full).
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kDecisionWorkerNice);
     RunDecisionWorker();
   });
   {
