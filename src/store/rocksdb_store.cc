@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/binary_codec.h"
+#include "src/store/background_writes.h"
 #include "src/store/store.h"
 
 namespace upfront {
@@ -115,6 +116,7 @@ class RocksDbStore final : public StateStore {
     options.allow_concurrent_memtable_write = false;  // one writer (the sequencer); needed by vector memtables
 
     options.max_write_buffer_number = 4;  // let flushes lag behind bursts without stalling writes
+    SmoothBackgroundWrites(&options);
 
     // Debian's RocksDB is built without SSE4.2, so its crc32c is the slow
     // software one; XXH3 block checksums are much cheaper.

@@ -1,4 +1,5 @@
 #include "src/server/control/control_store.h"
+#include "src/store/background_writes.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -37,6 +38,7 @@ absl::StatusOr<std::unique_ptr<ControlStore>> ControlStore::Open(const std::stri
   // checkable by scanning the files for a customer's details.
   rocks.compression = rocksdb::kNoCompression;
   rocks.keep_log_file_num = 3;
+  SmoothBackgroundWrites(&rocks);
   rocks.max_log_file_size = 1 << 20;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;

@@ -1,4 +1,5 @@
 #include "src/server/http/decision_ledger.h"
+#include "src/store/background_writes.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -49,6 +50,7 @@ class RocksDbLedger final : public DecisionLedger {
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     options.create_if_missing = true;
+    SmoothBackgroundWrites(&options);
     rocksdb::DB* db = nullptr;
     UPFRONT_RETURN_IF_ERROR(ToStatus(rocksdb::DB::Open(options, dir, &db), "opening " + dir));
     db_.reset(db);

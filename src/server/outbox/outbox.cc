@@ -8,6 +8,7 @@
 // refuses further changes until it is reopened.
 
 #include "src/server/outbox/outbox.h"
+#include "src/store/background_writes.h"
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
@@ -117,6 +118,7 @@ class Outbox::Impl {
   absl::Status Load(const std::string& dir) {
     rocksdb::Options options;
     options.create_if_missing = true;
+    SmoothBackgroundWrites(&options);
     rocksdb::DB* db = nullptr;
     UPFRONT_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, &db), "opening " + dir));
     db_.reset(db);

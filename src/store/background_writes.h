@@ -1,0 +1,20 @@
+// One setting for every RocksDB database in a process that acknowledges
+// events only after an fsync: background file writes (memtable flushes,
+// compactions) are synced a megabyte at a time as they are written.
+//
+// Without it the kernel writes a whole new table file back in one burst,
+// and a log fsync issued meanwhile waits behind it. Measured on this VM with
+// a probe: fdatasync of 64 KB takes 0.2 ms idle, 29 ms (p99) next to a writer
+// that syncs every 64 MB, 0.7 ms next to one that syncs every megabyte. Every
+// acknowledgement waits for a log fsync.
+#pragma once
+
+#include <rocksdb/options.h>
+
+namespace upfront {
+
+inline void SmoothBackgroundWrites(rocksdb::DBOptions* options) {
+  options->bytes_per_sync = 1 << 20;
+}
+
+}  // namespace upfront
