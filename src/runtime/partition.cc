@@ -30,6 +30,8 @@ constexpr auto kCheckpointIdleAfter = std::chrono::milliseconds(500);
 // touched customer twice a second and cost a fifth of the CPU at 130k
 // events/s over HTTP (bench/http_load_bench).
 constexpr auto kCheckpointAtLeastEvery = std::chrono::seconds(30);
+// The shortest idle doze while something is unwritten.
+constexpr auto kMinDoze = std::chrono::milliseconds(20);
 
 // A customer's stored state: the profile and the signals, each after its
 // length (4 bytes, little endian), then the pending learning moments.
@@ -690,15 +692,21 @@ void Partition::Run() {
       RunReadyTasks();
       return;
     }
+    const auto has_other_work = [this] {
+      return tasks_pending_.load(std::memory_order_seq_cst) || stopping_.load(std::memory_order_seq_cst);
+    };
     if (since_checkpoint_ > 0 || !dirty_.empty()) {
-      // Something is still unwritten: doze briefly so the idle checkpoint
-      // happens even if no more events come.
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      // Something is still unwritten: doze until the idle checkpoint is due,
+      // so it happens even if no more events come. New events and tasks end
+      // the doze: whoever waits for this partition (Flush, AdvanceClock, a
+      // review answer) must not wait for the timeout. At least kMinDoze, so
+      // a failing checkpoint is not retried in a busy loop.
+      ring_.SleepFor(std::max<std::chrono::steady_clock::duration>(
+                         last_event_ + kCheckpointIdleAfter - now, kMinDoze),
+                     has_other_work);
       continue;
     }
-    ring_.Sleep([this] {
-      return tasks_pending_.load(std::memory_order_seq_cst) || stopping_.load(std::memory_order_seq_cst);
-    });
+    ring_.Sleep(has_other_work);
   }
 }
 

@@ -1,15 +1,23 @@
 // A bounded single-producer single-consumer ring of reusable slots. The
 // producer fills a slot in place (so strings inside keep their capacity) and
 // publishes it; the consumer reads it in place and releases it. No locks, no
-// allocation after construction. The consumer can sleep until work arrives.
+// allocation after construction. The consumer can sleep until work arrives,
+// with or without a timeout (a Linux futex on the wake word).
 //
 //   Slot* s = ring.BeginPush();  fill *s;  ring.EndPush();      // producer
 //   while (Slot* s = ring.Front()) { use *s; ring.Pop(); }      // consumer
+//   ring.SleepFor(std::chrono::milliseconds(20), has_other_work);  // consumer, idle
 #pragma once
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <ctime>
 #include <new>
 #include <thread>
 #include <vector>
@@ -35,12 +43,10 @@ class SpscRing {
     }
     return &slots_[tail & mask_];
   }
+  // No system call unless the consumer is asleep.
   void EndPush() {
     tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
-    if (sleeping_.load(std::memory_order_seq_cst)) {
-      wake_.fetch_add(1, std::memory_order_seq_cst);
-      wake_.notify_one();
-    }
+    if (sleeping_.load(std::memory_order_seq_cst)) WakeSleeper();
   }
 
   // Consumer: the oldest published slot, or nullptr when empty.
@@ -63,26 +69,79 @@ class SpscRing {
   // that follows setting the condition it tests is never lost.
   template <typename Predicate>
   void Sleep(Predicate has_other_work) {
-    const unsigned seen = wake_.load(std::memory_order_seq_cst);
-    sleeping_.store(true, std::memory_order_seq_cst);
-    if (head_.load(std::memory_order_relaxed) == tail_.load(std::memory_order_seq_cst) &&
-        !has_other_work()) {
-      wake_.wait(seen, std::memory_order_seq_cst);
-    }
-    sleeping_.store(false, std::memory_order_seq_cst);
+    SleepUntil(nullptr, has_other_work);
   }
-  // Any thread: interrupts Sleep() (for control messages and shutdown).
+  // Consumer: like Sleep(), but returns after `timeout` at the latest.
+  // Returns true if it returned because something was published, Wake() was
+  // called or `has_other_work` held; false if the timeout elapsed first.
+  // Both can also return for a wake-up that raced with the previous sleep
+  // (its work already done), so callers re-check what they wait for.
+  template <typename Rep, typename Period, typename Predicate>
+  bool SleepFor(std::chrono::duration<Rep, Period> timeout, Predicate has_other_work) {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point deadline =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);
+    return SleepUntil(&deadline, has_other_work);
+  }
+  // Any thread: interrupts Sleep() and SleepFor() (for control messages and
+  // shutdown). A system call only if the consumer is asleep.
   void Wake() {
     wake_.fetch_add(1, std::memory_order_seq_cst);
-    wake_.notify_one();
+    if (sleeping_.load(std::memory_order_seq_cst)) FutexWake();
   }
 
  private:
+  // The protocol that loses no wake-up (all seq_cst): the consumer reads the
+  // wake word, announces `sleeping_`, re-checks for work and only then waits
+  // for the word to change; a waker makes its work visible, then (Wake())
+  // bumps the word, then reads `sleeping_`. Either the waker sees the
+  // announcement and wakes the futex, or the consumer's re-check sees the
+  // work; and a bump between the consumer's read and its wait makes the
+  // futex return at once.
+  template <typename Predicate>
+  bool SleepUntil(const std::chrono::steady_clock::time_point* deadline,
+                  Predicate& has_other_work) {
+    const uint32_t seen = wake_.load(std::memory_order_seq_cst);
+    sleeping_.store(true, std::memory_order_seq_cst);
+    bool woken =
+        head_.load(std::memory_order_relaxed) != tail_.load(std::memory_order_seq_cst) ||
+        has_other_work();
+    while (!woken) {
+      timespec relative{};
+      if (deadline != nullptr) {
+        const auto left = *deadline - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) break;
+        const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+        relative.tv_sec = static_cast<time_t>(nanos / 1000000000);
+        relative.tv_nsec = static_cast<long>(nanos % 1000000000);
+      }
+      // Returns at once if the word is no longer `seen`; EINTR and spurious
+      // returns go round again.
+      syscall(SYS_futex, WakeWord(), FUTEX_WAIT_PRIVATE, seen,
+              deadline != nullptr ? &relative : nullptr, nullptr, 0);
+      woken = wake_.load(std::memory_order_seq_cst) != seen;
+    }
+    sleeping_.store(false, std::memory_order_seq_cst);
+    return woken;
+  }
+  void WakeSleeper() {
+    wake_.fetch_add(1, std::memory_order_seq_cst);
+    FutexWake();
+  }
+  // Only the consumer ever waits, so one waiter at most.
+  void FutexWake() {
+    syscall(SYS_futex, WakeWord(), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+  uint32_t* WakeWord() { return reinterpret_cast<uint32_t*>(&wake_); }
+
   std::vector<Slot> slots_;
   const size_t mask_;
   alignas(64) std::atomic<size_t> head_{0};
   alignas(64) std::atomic<size_t> tail_{0};
-  alignas(64) std::atomic<unsigned> wake_{0};
+  // The futex word: bumped by every wake-up, waited on while it is unchanged.
+  alignas(64) std::atomic<uint32_t> wake_{0};
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+                std::atomic<uint32_t>::is_always_lock_free);
   std::atomic<bool> sleeping_{false};
 };
 

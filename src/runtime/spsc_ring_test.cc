@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 namespace upfront {
@@ -43,6 +44,83 @@ TEST(SpscRing, WakeInterruptsASleepingConsumer) {
   flag.store(true);
   ring.Wake();
   consumer.join();
+}
+
+
+TEST(SpscRing, SleepForReturnsFalseOnceTheTimeoutElapsesWithNothingToDo) {
+  SpscRing<int> ring(4);
+  EXPECT_FALSE(ring.SleepFor(std::chrono::milliseconds(1), [] { return false; }));
+  EXPECT_EQ(ring.Front(), nullptr);
+}
+
+TEST(SpscRing, SleepForReturnsAtOnceWhenWorkIsAlreadyThere) {
+  SpscRing<int> ring(4);
+  // Hours: if either call waited for the timeout, the test would not end.
+  EXPECT_TRUE(ring.SleepFor(std::chrono::hours(1), [] { return true; }));
+  *ring.BeginPush() = 7;
+  ring.EndPush();
+  EXPECT_TRUE(ring.SleepFor(std::chrono::hours(1), [] { return false; }));
+}
+
+// Many rounds of publish-and-answer, so that some publications land while
+// the consumer is inside the futex wait and some just before it. A sleep may
+// end for a wake-up of the round before (its work already taken), but none
+// may end by the timeout: that would be a lost wake-up.
+TEST(SpscRing, SleepForIsEndedByEveryPublishedItem) {
+  SpscRing<int> ring(4);
+  constexpr int kRounds = 2000;
+  std::atomic<int> answered{0};
+  int received_in_order = 0;
+  bool timed_out = false;
+  std::thread consumer([&] {
+    for (int i = 0; i < kRounds && !timed_out; ++i) {
+      while (ring.Front() == nullptr && !timed_out) {
+        timed_out = !ring.SleepFor(std::chrono::seconds(10), [] { return false; });
+      }
+      if (int* item = ring.Front()) {
+        received_in_order += *item == i;
+        ring.Pop();
+      }
+      answered.store(i + 1);
+    }
+    answered.store(kRounds);  // let the producer finish either way
+  });
+  for (int i = 0; i < kRounds && answered.load() == i; ++i) {
+    *ring.BeginPush() = i;
+    ring.EndPush();
+    while (answered.load() == i) std::this_thread::yield();
+  }
+  consumer.join();
+  EXPECT_FALSE(timed_out) << "a publication did not end the sleep";
+  EXPECT_EQ(received_in_order, kRounds);
+}
+
+TEST(SpscRing, SleepForIsEndedByEveryWake) {
+  SpscRing<int> ring(4);
+  constexpr int kRounds = 2000;
+  std::atomic<int> requested{0};
+  std::atomic<int> answered{0};
+  int requests_seen = 0;
+  bool timed_out = false;
+  std::thread consumer([&] {
+    for (int i = 0; i < kRounds && !timed_out; ++i) {
+      while (requested.load() == i && !timed_out) {
+        timed_out = !ring.SleepFor(std::chrono::seconds(10), [&] { return requested.load() > i; });
+      }
+      requests_seen += requested.load() == i + 1;
+      answered.store(i + 1);
+    }
+    answered.store(kRounds);
+  });
+  for (int i = 0; i < kRounds && answered.load() == i; ++i) {
+    requested.store(i + 1);
+    ring.Wake();
+    while (answered.load() == i) std::this_thread::yield();
+  }
+  consumer.join();
+  EXPECT_FALSE(timed_out) << "a Wake() did not end the sleep";
+  EXPECT_EQ(requests_seen, kRounds);
+  EXPECT_EQ(ring.Front(), nullptr);
 }
 
 }  // namespace
