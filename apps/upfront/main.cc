@@ -421,8 +421,10 @@ int main(int argc, char** argv) {
   simulate->add_option("--tick", simulate_command.tick, "Simulated clock step")->capture_default_str();
   simulate->add_option("--partitions", simulate_command.partitions, "Engine partitions")->capture_default_str();
   simulate->add_flag("--json", simulate_command.json, "Print the summary as JSON");
-  simulate->add_option("--barrier", simulate_command.barrier, "How each tick ends: checkpoint or clock (docs/simulation.md)")
-      ->check(CLI::IsMember({"checkpoint", "clock"}))->capture_default_str();
+  simulate->add_option("--barrier", simulate_command.barrier,
+                       "How each tick ends: clock (timers fire at the tick's end) or checkpoint (also writes "
+                       "all touched state every tick; slower) (docs/simulation.md, \"Speed\")")
+      ->check(CLI::IsMember({"clock", "checkpoint"}))->capture_default_str();
   simulate->add_flag("--freeze-models", simulate_command.freeze_models, "No online learning during the run");
   simulate->footer("The population model and its reactions: docs/simulation.md.");
 

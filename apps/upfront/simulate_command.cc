@@ -139,7 +139,9 @@ int RunSimulate(const SimulateCommand& command) {
   options.freeze_models = command.freeze_models;
   if (command.barrier == "clock") {
     options.barrier = sim::SimulationOptions::TickBarrier::kClock;
-  } else if (command.barrier != "checkpoint") {
+  } else if (command.barrier == "checkpoint") {
+    options.barrier = sim::SimulationOptions::TickBarrier::kCheckpoint;
+  } else {
     return Fail("--barrier: must be checkpoint or clock");
   }
   Progress progress(isatty(STDERR_FILENO) != 0);

@@ -20,7 +20,7 @@ struct SimulateCommand {
   std::string events_out;  // the generated events, JSON lines
   std::string tick = "1m";
   int partitions = 2;
-  std::string barrier = "checkpoint";  // or "clock" (docs/simulation.md, "Speed")
+  std::string barrier = "clock";  // or "checkpoint" (docs/simulation.md, "Speed")
   bool freeze_models = false;  // no online learning during the run
   bool json = false;  // print the summary JSON instead of text
 };

@@ -44,9 +44,10 @@ struct SimRun {
 };
 
 SimRun Simulate(std::shared_ptr<const Policy> policy, const PopulationModel& population, uint32_t customers, int days,
-             uint64_t seed) {
+             uint64_t seed, SimulationOptions::TickBarrier barrier = SimulationOptions().barrier) {
   SimRun run;
   SimulationOptions options;
+  options.barrier = barrier;
   options.customers = customers;
   options.days = days;
   options.seed = seed;
@@ -76,18 +77,24 @@ TEST(SimulatorTest, SameSeedGivesByteIdenticalEventsSummaryAndTruth) {
   std::shared_ptr<const Policy> policy = ExamplePolicy("ecommerce");
   ASSERT_NE(policy, nullptr);
   const PopulationModel population = ExamplePopulation("ecommerce");
-  SimRun first = Simulate(policy, population, 400, 7, 5);
-  SimRun second = Simulate(policy, population, 400, 7, 5);
-  ASSERT_GT(first.events.size(), 0u);
-  EXPECT_TRUE(first.events == second.events) << "the generated events differ";
-  EXPECT_EQ(first.result.summary.dump(), second.result.summary.dump());
-  EXPECT_EQ(first.result.truth.dump(), second.result.truth.dump());
-  EXPECT_GT(U(first.result.summary, {"decisions", "points"}), 0u);
-  EXPECT_EQ(U(first.result.summary, {"events", "rejected"}), 0u);
-  EXPECT_EQ(U(first.result.summary, {"events", "late"}), 0u);
+  std::string events;
+  for (const auto barrier : {SimulationOptions::TickBarrier::kClock, SimulationOptions::TickBarrier::kCheckpoint}) {
+    SCOPED_TRACE(barrier == SimulationOptions::TickBarrier::kClock ? "barrier clock" : "barrier checkpoint");
+    SimRun first = Simulate(policy, population, 400, 7, 5, barrier);
+    SimRun second = Simulate(policy, population, 400, 7, 5, barrier);
+    ASSERT_GT(first.events.size(), 0u);
+    EXPECT_TRUE(first.events == second.events) << "the generated events differ";
+    EXPECT_EQ(first.result.summary.dump(), second.result.summary.dump());
+    EXPECT_EQ(first.result.truth.dump(), second.result.truth.dump());
+    EXPECT_EQ(first.result.scorecard.dump(), second.result.scorecard.dump());
+    EXPECT_GT(U(first.result.summary, {"decisions", "points"}), 0u);
+    EXPECT_EQ(U(first.result.summary, {"events", "rejected"}), 0u);
+    EXPECT_EQ(U(first.result.summary, {"events", "late"}), 0u);
+    events = std::move(first.events);
+  }
 
   SimRun other = Simulate(policy, population, 400, 7, 6);
-  EXPECT_NE(first.events, other.events) << "another seed, another population";
+  EXPECT_NE(events, other.events) << "another seed, another population";
 }
 
 // A customer's life depends on their own stream only: simulating more
