@@ -16,6 +16,14 @@
 // coordinate accumulates squared gradients (n grows) its learning rate falls,
 // the starting z counts for less, and what the outcomes say takes over.
 //
+// Feature scale: FTRL's per-coordinate step moves a weight by about alpha
+// whatever the feature's magnitude, which is right for features near 1 (a
+// signal's score) and wrong for raw ones (tenure in days, where the policy's
+// weight is -0.002: one label would move it fifty-fold, and with it every
+// score). So each coordinate learns on x / s, where s = max(1, |x|) at the
+// first update that saw it non-zero, and its weight is rescaled then so the
+// model does not change; Weights() are always in the features' own units.
+//
 // Missing features (present[i] == 0) are treated as x = 0: they get no
 // gradient and their state does not change.
 //
@@ -61,7 +69,8 @@ class FtrlLearner {
   int feature_count() const { return static_cast<int>(z_.size()) - 1; }
   const FtrlParams& params() const { return params_; }
 
-  // Binary state: a format version, the params and each coordinate's (z, n).
+  // Binary state: a format version, the params and each coordinate's
+  // (z, n, scale). Version 1 states (without scales) read as scale 1.
   void Encode(std::string* out) const;
   // Replaces the whole state (feature count and params included) with one
   // written by Encode. DataLoss on a short, corrupt or unknown-version buffer;
@@ -69,13 +78,17 @@ class FtrlLearner {
   absl::Status Decode(std::string_view in);
 
  private:
-  double WeightOf(size_t i) const;
+  double WeightOf(size_t i) const;  // in the feature's own units
+  double RawWeightOf(size_t i) const;  // on x / scale
+  double Scale(size_t i) const { return scale_[i] > 0 ? scale_[i] : 1.0; }
+  double ZFor(double raw_weight, double n) const;
   size_t bias_index() const { return z_.size() - 1; }
 
   FtrlParams params_;
   // Per coordinate, features first then the bias last.
   std::vector<double> z_;  // accumulated adjusted gradients
   std::vector<double> n_;  // accumulated squared gradients
+  std::vector<double> scale_;  // per coordinate; 0 until first seen non-zero
   std::vector<double> w_;  // scratch for Update, so it does not allocate
 };
 

@@ -27,6 +27,34 @@ TEST(FtrlLearner, StartsExactlyAtTheGivenModel) {
   }
 }
 
+TEST(FtrlLearner, ALabelMovesARawFeaturesWeightByItsScaleNotByAlpha) {
+  // Tenure in days with the policy's -0.002: one approval must not turn it
+  // positive (at alpha's step it would become about +0.1, 40 logits at 400 days).
+  FtrlLearner learner(LogisticModel{.bias = -2.0, .weights = {-0.002, 1.0}}, FtrlParams{});
+  const std::vector<double> x = {434, 0.5};
+  const std::vector<uint8_t> present = {1, 1};
+  const double before = learner.Predict(x, present);
+  learner.Update(x, present, true);
+  const LogisticModel after = learner.Weights();
+  EXPECT_NEAR(after.weights[0], -0.002, 0.001);
+  EXPECT_GT(after.weights[0], -0.002);  // an approval pushes it up, a little
+  EXPECT_GT(after.weights[1], 1.0);
+  EXPECT_GT(learner.Predict(x, present), before);
+  EXPECT_LT(learner.Predict(x, present), 0.5);  // one label does not flip the model
+}
+
+TEST(FtrlLearner, ScalesSurviveEncodeAndDecode) {
+  FtrlLearner learner(LogisticModel{.bias = 0.1, .weights = {0.01}}, FtrlParams{});
+  learner.Update(std::vector<double>{250.0}, std::vector<uint8_t>{1}, false);
+  std::string state;
+  learner.Encode(&state);
+  FtrlLearner restored(0, FtrlParams{});
+  ASSERT_TRUE(restored.Decode(state).ok());
+  learner.Update(std::vector<double>{100.0}, std::vector<uint8_t>{1}, true);
+  restored.Update(std::vector<double>{100.0}, std::vector<uint8_t>{1}, true);
+  EXPECT_EQ(restored.Weights().weights[0], learner.Weights().weights[0]);
+}
+
 TEST(FtrlLearner, MissingFeaturesAreNotUpdated) {
   FtrlLearner learner(LogisticModel{.bias = 0.0, .weights = {0.5, -0.5}}, FtrlParams{});
   const double x[] = {1.0, 1.0};
@@ -121,7 +149,7 @@ TEST(FtrlLearner, DecodeRejectsCorruptStateAndKeepsItsOwn) {
   std::string other_version = blob;
   other_version[0] = 7;
   EXPECT_EQ(target.Decode(other_version).message(),
-            "FTRL learner state has format version 7, this build reads version 1");
+            "FTRL learner state has format version 7, this build reads versions 1 and 2");
   EXPECT_EQ(target.feature_count(), 1);
   EXPECT_NEAR(target.Weights().bias, 9, 1e-12);
 }
