@@ -74,9 +74,8 @@ struct SimulationOptions {
   TickBarrier barrier = TickBarrier::kClock;
   std::string data_dir;  // "" : a scratch directory, removed afterwards
   // Keep every model at the policy's weights: no online learning during the
-  // run (`learn:` is ignored). Separates the policy's effect from the
-  // models' drift; also avoids an engine fault with learning models
-  // (docs/simulation.md, "Known engine issues").
+  // run (`learn:` is ignored). Separates the policy's effect from what the
+  // models learn during it.
   bool freeze_models = false;
   // Also simulate each treated customer without any help (same seed), to
   // know the true effect of the policy (summary "true_effect").
