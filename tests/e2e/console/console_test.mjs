@@ -155,8 +155,16 @@ async function main() {
   await page.keyboard.press("k");
   check("Home, j, j, k select the second item", (await selectedId()) === queue[1].review_id);
 
-  // Approve with an edit, keyboard only: e, type, Ctrl+Enter.
-  const target = queue[1];
+  // Approve with an edit, keyboard only: the first item of a simulated
+  // customer (else the second item), reached with PageDown and j.
+  const simulated = new Set(simulatedIds);
+  let targetIndex = queue.findIndex((i) => simulated.has(i.customer));
+  if (targetIndex < 0) targetIndex = 1;
+  const target = queue[targetIndex];
+  await page.keyboard.press("Home");
+  for (let k = 0; k < Math.floor(targetIndex / 10); k++) await page.keyboard.press("PageDown");
+  for (let k = 0; k < targetIndex % 10; k++) await page.keyboard.press("j");
+  check(`PageDown and j reach item ${targetIndex + 1} (${target.customer})`, (await selectedId()) === target.review_id);
   const edited = `Your order ${target.customer} is 3 days late; we have upgraded your shipping. (edited by ana)`;
   await page.keyboard.press("e");
   check("e puts the cursor in the message editor",
