@@ -306,6 +306,7 @@ void Partition::Handle(Message& m) {
 }
 
 absl::Status Partition::Checkpoint() {
+  FlushRecords();
   if (dirty_.empty() && pending_deletes_.empty() && applied_seq_ == checkpointed_seq_) {
     return absl::OkStatus();
   }
@@ -447,9 +448,16 @@ void Partition::AddDecisionLatency(EngineStats* stats) const {
 }
 
 void Partition::RecordExposuresAndAction(Micros now) {
-  // Rare next to events (once per customer, intervention and variant; once
-  // per action), so written as they happen, with the decision they belong
-  // to; the measurement reads them (Engine::ScanRecords).
+  // Once per customer, intervention and variant, and once per action; the
+  // measurement reads them (Engine::ScanRecords). Gathered, then written by
+  // FlushRecords at the end of the batch, before any task runs.
+  const auto add = [this](const char* kind, std::string key, const nlohmann::json& value) {
+    if (pending_record_count_ == pending_records_.size()) pending_records_.emplace_back();
+    StateStore::RecordWrite& r = pending_records_[pending_record_count_++];
+    r.kind = kind;
+    r.key = std::move(key);
+    r.value = value.dump();
+  };
   const Policy& policy = reader_->policy();
   for (int i : decider_.new_exposures()) {
     const ExperimentSpec* experiment = ExperimentOf(policy, i);
@@ -463,10 +471,7 @@ void Partition::RecordExposuresAndAction(Micros now) {
                                      {"segment", decision_.segment},
                                      {"at", FormatTimestamp(now)},
                                      {"decision_id", decision_.id}};
-    const std::string key = fmt::format("{}|{}|{}", decision_.customer, policy.interventions[i].name, variant);
-    if (absl::Status s = store_->PutRecord("exposure", key, exposure.dump()); !s.ok()) {
-      spdlog::error("partition {}: {}", index_, s.ToString());
-    }
+    add("exposure", fmt::format("{}|{}|{}", decision_.customer, policy.interventions[i].name, variant), exposure);
   }
   if (decision_.action == "none") return;
   const nlohmann::json action = {{"customer", decision_.customer},     {"decision_id", decision_.id},
@@ -475,10 +480,15 @@ void Partition::RecordExposuresAndAction(Micros now) {
                                  {"action", decision_.action},         {"cohort", decision_.cohort},
                                  {"experiment", decision_.experiment}, {"variant", decision_.variant},
                                  {"segment", decision_.segment}};
-  const std::string key = fmt::format("{}|{:016x}|{}", decision_.customer, static_cast<uint64_t>(now), decision_.id);
-  if (absl::Status s = store_->PutRecord("action", key, action.dump()); !s.ok()) {
+  add("action", fmt::format("{}|{:016x}|{}", decision_.customer, static_cast<uint64_t>(now), decision_.id), action);
+}
+
+void Partition::FlushRecords() {
+  if (pending_record_count_ == 0) return;
+  if (absl::Status s = store_->PutRecords(std::span(pending_records_.data(), pending_record_count_)); !s.ok()) {
     spdlog::error("partition {}: {}", index_, s.ToString());
   }
+  pending_record_count_ = 0;
 }
 
 void Partition::SetReviewStatus(std::string_view review_id, std::string_view status) {
@@ -619,6 +629,7 @@ const Reading& Partition::ReadCustomer(CustomerState& state, Micros now) {
 }
 
 absl::StatusOr<uint64_t> Partition::Erase(std::span<const std::string> ids) {
+  FlushRecords();  // so that none of theirs is written after the erasure
   if (auto it = customers_.find(ids.front()); it != customers_.end()) {
     CustomerState* state = it->second.get();
     if (state->dirty) dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), state), dirty_.end());
@@ -657,6 +668,7 @@ void Partition::RunReadyTasks() {
   size_t kept = 0;
   for (size_t i = 0; i < waiting_tasks_.size(); ++i) {
     if (waiting_tasks_[i].seq <= applied_seq_) {
+      FlushRecords();  // a task sees every record of what it waited for
       waiting_tasks_[i].run(*this);
     } else {
       waiting_tasks_[kept++] = std::move(waiting_tasks_[i]);
@@ -674,6 +686,7 @@ void Partition::Run() {
       ring_.Pop();
       if (++handled == 256) break;  // let tasks in between long bursts
     }
+    FlushRecords();
     const auto now = std::chrono::steady_clock::now();
     if (since_checkpoint_ >= kCheckpointEvery ||
         (since_checkpoint_ > 0 && now - last_checkpoint_ >= kCheckpointAtLeastEvery)) {

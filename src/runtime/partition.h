@@ -176,6 +176,10 @@ class Partition {
   void Decide(CustomerState& state, const Event* trigger, Micros now);
   // Writes the "exposure" and "action" records of the decision just made.
   void RecordExposuresAndAction(Micros now);
+  // Writes the exposure and action records gathered since the last call in
+  // one write: one per batch of events instead of one per record, which
+  // would queue each in front of the event log's commits.
+  void FlushRecords();
   void SetReviewStatus(std::string_view review_id, std::string_view status);
   // The customer's earliest timer: signals, or a learning moment's horizon.
   Micros DueOf(const CustomerState& state);
@@ -199,6 +203,8 @@ class Partition {
   // Worker-owned.
   StringMap<std::unique_ptr<CustomerState>> customers_;
   std::vector<CustomerState*> dirty_;
+  std::vector<StateStore::RecordWrite> pending_records_;
+  size_t pending_record_count_ = 0;  // the first entries of pending_records_ in use
   std::vector<std::string> pending_deletes_;
   std::vector<std::string> encoded_;
   uint64_t applied_seq_ = 0;

@@ -282,6 +282,13 @@ class RocksDbStore final : public StateStore {
     return ToStatus(db_->Put({}, handles_[kRecords], RecordKey(kind, key), value), "writing a record");
   }
 
+  absl::Status PutRecords(std::span<const RecordWrite> records) override {
+    if (records.empty()) return absl::OkStatus();
+    rocksdb::WriteBatch wb;
+    for (const RecordWrite& r : records) wb.Put(handles_[kRecords], RecordKey(r.kind, r.key), r.value);
+    return ToStatus(db_->Write({}, &wb), "writing records");
+  }
+
   absl::StatusOr<bool> GetRecord(std::string_view kind, std::string_view key, std::string* value) override {
     rocksdb::Status s = db_->Get({}, handles_[kRecords], RecordKey(kind, key), value);
     if (s.IsNotFound()) return false;

@@ -97,6 +97,11 @@ class StateStore {
   // Small engine records by kind and key ("review" items, the "audit"
   // trail), written at once (not synced: they can be rebuilt or are advisory).
   virtual absl::Status PutRecord(std::string_view kind, std::string_view key, std::string_view value) = 0;
+  // Several at once, in one write.
+  struct RecordWrite {
+    std::string kind, key, value;
+  };
+  virtual absl::Status PutRecords(std::span<const RecordWrite> records) = 0;
   virtual absl::StatusOr<bool> GetRecord(std::string_view kind, std::string_view key, std::string* value) = 0;
   // In key order; stops when `visit` returns false.
   virtual absl::Status ScanRecords(
