@@ -19,6 +19,7 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -239,20 +240,35 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<std::string> ReviewItems(std::string_view status, size_t limit) override {
-    std::vector<nlohmann::json> items;
-    UPFRONT_RETURN_IF_ERROR(store_->ScanRecords("review", [&](std::string_view, std::string_view value) {
-      nlohmann::json item = nlohmann::json::parse(value, nullptr, false);
-      if (!item.is_discarded() && (status.empty() || item["status"] == status)) {
-        items.push_back(std::move(item));
+    // Only each item's status and creation time are read (the console lists
+    // ten thousand at a time); the items themselves are passed on as stored.
+    struct Found {
+      std::string created_at;
+      std::string json;
+    };
+    std::vector<Found> items;
+    simdjson::dom::parser parser;
+    UPFRONT_RETURN_IF_ERROR(store_->ScanRecords("review", [&](std::string_view key, std::string_view value) {
+      simdjson::dom::element item;
+      std::string_view item_status, created_at;
+      if (parser.parse(value.data(), value.size()).get(item) != simdjson::SUCCESS ||
+          item["status"].get(item_status) != simdjson::SUCCESS ||
+          item["created_at"].get(created_at) != simdjson::SUCCESS) {
+        spdlog::error("review item {} is unreadable; left out", key);
+        return true;
       }
+      if (status.empty() || item_status == status) items.push_back({std::string(created_at), std::string(value)});
       return true;
     }));
-    std::stable_sort(items.begin(), items.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-      return a["created_at"].get<std::string>() < b["created_at"].get<std::string>();
-    });
-    nlohmann::json out = nlohmann::json::array();
-    for (size_t i = 0; i < items.size() && i < limit; ++i) out.push_back(std::move(items[i]));
-    return out.dump();
+    std::stable_sort(items.begin(), items.end(),
+                     [](const Found& a, const Found& b) { return a.created_at < b.created_at; });
+    std::string out = "[";
+    for (size_t i = 0; i < items.size() && i < limit; ++i) {
+      if (i > 0) out += ',';
+      out += items[i].json;
+    }
+    out += ']';
+    return out;
   }
 
   absl::StatusOr<std::string> ReviewItem(std::string_view review_id) override {
