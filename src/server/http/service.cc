@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -413,33 +414,48 @@ void ServiceImpl::ProcessDecisions(std::vector<std::string>& batch) {
   std::vector<AuditEntry> audit;
   std::vector<OutboxMessage> webhooks;
   std::vector<std::pair<std::string, std::string>> published;  // customer, SSE data
+  // Decisions are read with simdjson (nothing is built for the fields not
+  // needed); the audit details are the only document made, for actions.
+  simdjson::dom::parser parser;
   for (std::string& raw : batch) {
-    const nlohmann::json d = nlohmann::json::parse(raw, nullptr, false);
-    if (!d.is_object() || !d.contains("decision_id")) {
+    simdjson::dom::element d;
+    std::string_view id_view;
+    if (parser.parse(raw).get(d) != simdjson::SUCCESS || d["decision_id"].get(id_view) != simdjson::SUCCESS) {
       spdlog::error("the engine told an unreadable decision: {}", raw.substr(0, 200));
       continue;
     }
-    const std::string id = StringField(d, "decision_id");
-    const std::string customer = StringField(d, "customer");
-    const std::string action = d.contains("action") && d["action"].is_string() ? d["action"].get<std::string>() : "none";
-    const std::string channel = StringField(d, "channel");
-    const std::string cohort = d.contains("cohort") && d["cohort"].is_string() ? d["cohort"].get<std::string>() : "treatment";
+    const auto text = [&](const char* key, std::string_view fallback = "") {
+      std::string_view v;
+      return std::string(d[key].get(v) == simdjson::SUCCESS ? v : fallback);
+    };
+    const std::string id(id_view);
+    const std::string customer = text("customer");
+    const std::string action = text("action", "none");
+    const std::string channel = text("channel");
+    const std::string cohort = text("cohort", "treatment");
     std::vector<std::string> reasons;
-    if (d.contains("blocked") && d["blocked"].is_array()) {
-      for (const auto& b : d["blocked"]) reasons.push_back(StringField(b, "reason"));
+    simdjson::dom::array blocked;
+    if (d["blocked"].get(blocked) == simdjson::SUCCESS) {
+      for (simdjson::dom::element b : blocked) {
+        std::string_view reason;
+        reasons.emplace_back(b["reason"].get(reason) == simdjson::SUCCESS ? reason : std::string_view());
+      }
     }
     metrics_.CountDecision(action, channel, reasons, cohort);
 
     RecordedDecision r;
     r.id = id;
     r.customer = customer;
-    r.at = ParseTimestamp(StringField(d, "at")).value_or(now);
+    r.at = ParseTimestamp(text("at")).value_or(now);
     const bool acts = action == "deliver" || action == "ask_confirm";
     if (acts && cohort != "holdout") {
       const ChannelSpec* spec = policy->FindChannel(channel);
       if (spec != nullptr && !spec->webhook.empty()) {
-        nlohmann::json payload = {{"type", "nudge.deliver"}, {"timestamp", FormatTimestamp(now)}, {"data", d}};
-        webhooks.push_back({"msg_" + id, spec->webhook, customer, "nudge.deliver", payload.dump()});
+        // {"data": <the decision as told>, "timestamp", "type"}
+        std::string payload = "{\"data\":";
+        payload += raw;
+        payload += ",\"timestamp\":\"" + FormatTimestamp(now) + "\",\"type\":\"nudge.deliver\"}";
+        webhooks.push_back({"msg_" + id, spec->webhook, customer, "nudge.deliver", std::move(payload)});
       } else if (spec != nullptr && spec->queue.empty()) {
         r.nudge = true;
         r.nudge_expires = now + options_.nudge_ttl;
@@ -453,21 +469,33 @@ void ServiceImpl::ProcessDecisions(std::vector<std::string>& batch) {
       metrics_.CountActionOfDay(++actions_today_[customer]);
     }
     if (action != "none") {
-      nlohmann::json details = {{"intervention", StringField(d, "intervention")},
-                                {"step", d.value("step", nlohmann::json())},
+      // Numbers and objects as they were told.
+      const auto value = [&](const char* key, nlohmann::json fallback) {
+        simdjson::dom::element e;
+        if (d[key].get(e) != simdjson::SUCCESS) return fallback;
+        return nlohmann::json::parse(simdjson::to_string(e), nullptr, false);
+      };
+      nlohmann::json details = {{"intervention", text("intervention")},
+                                {"step", value("step", nlohmann::json())},
                                 {"channel", channel},
                                 {"cohort", cohort},
-                                {"trigger", d.value("trigger", nlohmann::json::object())},
-                                {"policy_version", StringField(d, "policy_version")},
-                                {"policy_hash", StringField(d, "policy_hash")},
-                                {"confidence", d.value("confidence", nlohmann::json())},
-                                {"message", StringField(d, "message")}};
+                                {"trigger", value("trigger", nlohmann::json::object())},
+                                {"policy_version", text("policy_version")},
+                                {"policy_hash", text("policy_hash")},
+                                {"confidence", value("confidence", nlohmann::json())},
+                                {"message", text("message")}};
       nlohmann::json models = nlohmann::json::object();
-      if (d.contains("models") && d["models"].is_object()) {
-        for (const auto& [name, m] : d["models"].items()) models[name] = StringField(m, "version");
+      simdjson::dom::object model_readings;
+      if (d["models"].get(model_readings) == simdjson::SUCCESS) {
+        for (auto [name, m] : model_readings) {
+          std::string_view version;
+          models[std::string(name)] = std::string(m["version"].get(version) == simdjson::SUCCESS ? version : "");
+        }
       }
       details["models"] = std::move(models);
-      if (d.contains("approved_by")) details["approved_by"] = d["approved_by"];
+      if (simdjson::dom::element approver; d["approved_by"].get(approver) == simdjson::SUCCESS) {
+        details["approved_by"] = nlohmann::json::parse(simdjson::to_string(approver), nullptr, false);
+      }
       audit.push_back({"engine", "decision." + action, {customer}, id, std::move(details)});
     }
     r.json = std::move(raw);
