@@ -43,9 +43,9 @@ class RocksDbLedger final : public DecisionLedger {
  public:
   absl::Status Open(const std::string& dir) {
     rocksdb::Options options;
-    // Record() looks each decision up (a decision re-told after a restart
-    // keeps its nudge's state); nearly all are new, and a Bloom filter
-    // answers "not here" without reading the table files.
+    // Record() looks up decisions re-told after a restart (one keeps its
+    // nudge's state); nearly all are new, and a Bloom filter answers "not
+    // here" without reading the table files.
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -67,7 +67,7 @@ class RocksDbLedger final : public DecisionLedger {
     std::lock_guard lock(mu_);
     for (const RecordedDecision& d : decisions) {
       std::string existing;
-      const bool known = db_->Get({}, Key('d', d.id), &existing).ok();
+      const bool known = d.may_be_recorded && db_->Get({}, Key('d', d.id), &existing).ok();
       wb.Put(Key('d', d.id), d.json);
       if (known) continue;  // re-told after a restart: the nudge keeps its state
       std::string index = CustomerKey('c', d.customer);

@@ -27,6 +27,9 @@ struct RecordedDecision {
   std::string json;      // as the engine told it
   bool nudge = false;    // an in-flow/in-app action waiting to be shown
   Micros nudge_expires = 0;
+  // Re-told after a restart, so perhaps recorded already (its nudge then
+  // keeps its state). Only these are looked up before they are written.
+  bool may_be_recorded = true;
 };
 
 class DecisionLedger {

@@ -283,6 +283,10 @@ absl::Status ServiceImpl::OpenRuntime(int policy_number) {
   engine.sync = options_.sync;
   engine.on_decision = [this](std::string_view json) { OnDecision(json); };
   engine.await_decisions_durable = [this] { AwaitDecisionsDurable(); };
+  // Until the first tick after this, the engine may re-tell decisions it
+  // told before a restart: recovery replays the log since the last
+  // checkpoint, and that tick fires the timers that came due meanwhile.
+  engine_recovering_.store(true);
   absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(engine);
   if (!opened.ok()) {
     CloseOutbox(next.outbox);
@@ -354,6 +358,7 @@ absl::Status ServiceImpl::Tick() {
   if (!runtime_.engine) return absl::OkStatus();
   const Micros now = Now();
   UPFRONT_RETURN_IF_ERROR(runtime_.engine->AdvanceClock(now));
+  engine_recovering_.store(false);
   if (now - last_retention_ >= options_.retention_every) {
     last_retention_ = now;
     UPFRONT_ASSIGN_OR_RETURN(uint64_t purged, runtime_.engine->PurgeExpiredEvents());
@@ -371,14 +376,14 @@ void ServiceImpl::OnDecision(std::string_view json) {
     // wait (and so, through them, does ingest) rather than the queue growing
     // without bound. The worker never waits for a partition.
     decisions_room_cv_.wait(lock, [this] { return decisions_.size() < kMaxQueuedDecisions || worker_exited_; });
-    decisions_.emplace_back(json);
+    decisions_.push_back({std::string(json), engine_recovering_.load()});
     ++decisions_told_;
   }
   decisions_cv_.notify_one();
 }
 
 void ServiceImpl::RunDecisionWorker() {
-  std::vector<std::string> batch;
+  std::vector<ToldDecision> batch;
   std::unique_lock lock(decisions_mu_);
   for (;;) {
     decisions_cv_.wait(lock, [this] { return worker_stop_ || !decisions_.empty(); });
@@ -403,7 +408,7 @@ void ServiceImpl::RunDecisionWorker() {
   decisions_room_cv_.notify_all();
 }
 
-void ServiceImpl::ProcessDecisions(std::vector<std::string>& batch) {
+void ServiceImpl::ProcessDecisions(std::vector<ToldDecision>& batch) {
   std::shared_ptr<const Policy> policy;
   {
     std::lock_guard lock(delivery_mu_);
@@ -417,7 +422,8 @@ void ServiceImpl::ProcessDecisions(std::vector<std::string>& batch) {
   // Decisions are read with simdjson (nothing is built for the fields not
   // needed); the audit details are the only document made, for actions.
   simdjson::dom::parser parser;
-  for (std::string& raw : batch) {
+  for (ToldDecision& told : batch) {
+    std::string& raw = told.json;
     simdjson::dom::element d;
     std::string_view id_view;
     if (parser.parse(raw).get(d) != simdjson::SUCCESS || d["decision_id"].get(id_view) != simdjson::SUCCESS) {
@@ -444,6 +450,7 @@ void ServiceImpl::ProcessDecisions(std::vector<std::string>& batch) {
     metrics_.CountDecision(action, channel, reasons, cohort);
 
     RecordedDecision r;
+    r.may_be_recorded = told.replayed;
     r.id = id;
     r.customer = customer;
     r.at = ParseTimestamp(text("at")).value_or(now);

@@ -2,6 +2,7 @@
 // that implement its routes.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -118,6 +119,13 @@ class ServiceImpl final : public Service {
   HttpResponse ServeConsole(const HttpRequest& request);
 
  private:
+  // A decision as the engine told it; `replayed` when told while the engine
+  // recovered (opening, up to the first tick), when it may re-tell what it
+  // told before a restart.
+  struct ToldDecision {
+    std::string json;
+    bool replayed = false;
+  };
   // The engine and what depends on the active policy, swapped together
   // when a policy version is activated.
   struct Runtime {
@@ -131,7 +139,7 @@ class ServiceImpl final : public Service {
   absl::StatusOr<int> BootstrapPolicy();
   void OnDecision(std::string_view json);
   void RunDecisionWorker();
-  void ProcessDecisions(std::vector<std::string>& batch);
+  void ProcessDecisions(std::vector<ToldDecision>& batch);
   void Publish(const std::string& customer, const std::string& sse_data);
   void AuditDelivery(const DeliveryAttempt& attempt);
   // Blocks until every decision the engine has told so far is recorded.
@@ -162,7 +170,8 @@ class ServiceImpl final : public Service {
   std::condition_variable decisions_idle_cv_;
   std::condition_variable decisions_room_cv_;
   static constexpr size_t kMaxQueuedDecisions = 50000;
-  std::vector<std::string> decisions_;
+  std::vector<ToldDecision> decisions_;
+  std::atomic<bool> engine_recovering_{false};
   uint64_t decisions_told_ = 0;  // by the engine
   uint64_t decisions_done_ = 0;  // recorded, queued for delivery and audited
   bool worker_stop_ = false;
