@@ -16,14 +16,13 @@
 #    and runs console_test.mjs, which signs in as each and checks the pages.
 # Screenshots of every page go to ARTIFACTS_DIR. Prints PASS/FAIL lines.
 set -euo pipefail
-
-die() { echo "FAIL: $*" >&2; exit 1; }
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../server.sh"
 
 [ $# -eq 3 ] || die "usage: $0 UPFRONT_BINARY SOURCE_DIR ARTIFACTS_DIR"
 upfront=$1
 source_dir=$2
 artifacts=$3
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [ -x "$upfront" ] || die "$upfront is not an executable"
 for tool in node npm; do
   command -v "$tool" >/dev/null || die "'$tool' is not on PATH; run scripts/install-deps"
@@ -31,27 +30,8 @@ done
 chromium=${CHROMIUM:-$(command -v chromium || true)}
 [ -n "$chromium" ] || die "Debian's chromium is not installed; run scripts/install-deps"
 
-# --- dependencies: npm ci only when node_modules does not match package-lock.json
-lock_sum=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
-stamp=$here/node_modules/.upfront-package-lock.sha256
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_sum" ]; then
-  echo "run_test: npm ci in $here"
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in $here"
-  echo "$lock_sum" >"$stamp"
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/upfront-console-e2e.XXXXXX")
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 200); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+npm_ci_if_stale "$here"
+e2e_scratch console
 
 # --- the policy: ecommerce, with every delivery heads-up reviewed by a human
 policy=$tmp/policy.yaml
@@ -66,25 +46,7 @@ grep -q "^    sensitive: true" <(sed -n '/^  delivery_heads_up:$/,/^  [a-z_]*:$/
   { cat "$tmp/simulate.log" >&2; die "upfront simulate failed"; }
 
 # --- the server
-: >"$tmp/server.out"
-UPFRONT_EMAIL_SECRET="whsec_$(head -c 32 /dev/urandom | base64 -w0)" \
-  "$upfront" serve --data "$tmp/data" --policy "$policy" --listen 127.0.0.1:0 \
-  >"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-server_log() { echo "--- server stdout:"; tail -50 "$tmp/server.out"; echo "--- server stderr:"; tail -50 "$tmp/server.err"; } >&2
-port=""
-deadline=$((SECONDS + 30))
-while [ -z "$port" ]; do
-  port=$(sed -n 's|^upfront: serving .* on http://127\.0\.0\.1:\([0-9][0-9]*\) .*|\1|p' "$tmp/server.out")
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { server_log; die "upfront serve exited before it was listening"; }
-  [ "$SECONDS" -lt "$deadline" ] || { server_log; die "upfront serve printed no 'serving ... on http://' line within 30 s"; }
-  sleep 0.05
-done
-base=http://127.0.0.1:$port
-admin_key=$(sed -n '/created the first admin key/{n;s/^  //p;}' "$tmp/server.out")
-[ -n "$admin_key" ] || { server_log; die "no first admin key on the server's stdout"; }
-echo "run_test: upfront serve is on $base"
+start_server "$upfront" "$policy"
 
 export UPFRONT_BASE=$base UPFRONT_ADMIN_KEY=$admin_key UPFRONT_POLICY=$policy UPFRONT_BINARY=$upfront \
        UPFRONT_SIMULATED=$tmp/simulated.jsonl UPFRONT_ARTIFACTS=$artifacts CHROMIUM=$chromium

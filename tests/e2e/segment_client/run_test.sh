@@ -13,13 +13,12 @@
 # curl is not needed. `npm ci` runs only when node_modules is missing or was
 # installed from a different package-lock.json.
 set -euo pipefail
-
-die() { echo "FAIL: $*" >&2; exit 1; }
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../server.sh"
 
 [ $# -eq 2 ] || die "usage: $0 UPFRONT_BINARY SOURCE_DIR"
 upfront=$1
 source_dir=$2
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 policy=$source_dir/examples/ecommerce/policy.yaml
 [ -x "$upfront" ] || die "$upfront is not an executable"
 [ -f "$policy" ] || die "$policy not found"
@@ -28,51 +27,11 @@ for tool in node npm; do
     die "'$tool' is not on PATH; run scripts/install-deps (it installs Debian's nodejs and npm)"
 done
 
-# --- dependencies: npm ci only when node_modules does not match package-lock.json
-lock_sum=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
-stamp=$here/node_modules/.upfront-package-lock.sha256
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_sum" ]; then
-  echo "run_test: npm ci in $here"
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in $here"
-  echo "$lock_sum" >"$stamp"
-fi
+npm_ci_if_stale "$here"
 
 # --- a fresh data directory and a server on port 0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/upfront-segment-e2e.XXXXXX")
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-: >"$tmp/server.out"  # exists before the first poll below
-# The policy's email webhook needs a signing secret; nothing is sent to it here.
-UPFRONT_EMAIL_SECRET="whsec_$(head -c 32 /dev/urandom | base64 -w0)" \
-  "$upfront" serve --data "$tmp/data" --policy "$policy" --listen 127.0.0.1:0 \
-  >"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-
-server_log() { echo "--- server stdout:"; cat "$tmp/server.out"; echo "--- server stderr:"; cat "$tmp/server.err"; } >&2
-
-port=""
-deadline=$((SECONDS + 30))
-while [ -z "$port" ]; do
-  port=$(sed -n 's|^upfront: serving .* on http://127\.0\.0\.1:\([0-9][0-9]*\) .*|\1|p' "$tmp/server.out")
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { server_log; die "upfront serve exited before it was listening"; }
-  [ "$SECONDS" -lt "$deadline" ] || { server_log; die "upfront serve printed no 'serving ... on http://' line within 30 s"; }
-  sleep 0.05
-done
-base=http://127.0.0.1:$port
-admin_key=$(sed -n '/created the first admin key/{n;s/^  //p;}' "$tmp/server.out")
-[ -n "$admin_key" ] || { server_log; die "no first admin key on the server's stdout"; }
-echo "run_test: upfront serve is on $base"
+e2e_scratch segment
+start_server "$upfront" "$policy"
 
 # http METHOD PATH KEY [JSON_BODY]: prints "STATUS BODY" (body on one line);
 # STATUS 000 when there was no answer.
