@@ -1,5 +1,6 @@
 #include "src/common/time_format.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -112,7 +113,7 @@ std::optional<Micros> ParseTimestamp(std::string_view s) {
   return seconds * kMicrosPerSecond + fraction;
 }
 
-void AppendTimestamp(Micros t, std::string* out) {
+char* WriteTimestamp(Micros t, char* out) {
   int64_t seconds = t >= 0 ? t / kMicrosPerSecond : -((-t + kMicrosPerSecond - 1) / kMicrosPerSecond);
   Micros fraction = t - seconds * kMicrosPerSecond;
   int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
@@ -121,8 +122,7 @@ void AppendTimestamp(Micros t, std::string* out) {
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
   // Hand-formatted: this runs for every stored event.
-  char buf[32];
-  char* p = buf;
+  char* p = out;
   auto put = [&p](int64_t v, int width) {
     for (int i = width - 1; i >= 0; --i) {
       p[i] = static_cast<char>('0' + v % 10);
@@ -131,7 +131,7 @@ void AppendTimestamp(Micros t, std::string* out) {
     p += width;
   };
   if (y < 0 || y > 9999) {
-    out->append(std::to_string(y));
+    p = std::to_chars(p, p + 24, y).ptr;
   } else {
     put(y, 4);
   }
@@ -152,7 +152,12 @@ void AppendTimestamp(Micros t, std::string* out) {
     put(fraction, 6);
   }
   *p++ = 'Z';
-  out->append(buf, p);
+  return p;
+}
+
+void AppendTimestamp(Micros t, std::string* out) {
+  char buf[kMaxTimestampSize];
+  out->append(buf, WriteTimestamp(t, buf));
 }
 
 std::string FormatTimestamp(Micros t) {

@@ -24,6 +24,9 @@ std::optional<Micros> ParseTimestamp(std::string_view text);
 // RFC 3339 in UTC with millisecond precision, or microseconds when needed.
 std::string FormatTimestamp(Micros t);
 void AppendTimestamp(Micros t, std::string* out);
+// The same at `out`, which has room for kMaxTimestampSize bytes; returns the end.
+inline constexpr size_t kMaxTimestampSize = 48;
+char* WriteTimestamp(Micros t, char* out);
 
 // Durations as written in policies: an integer or decimal followed by a unit,
 // one of ms, s, m, h, d, w ("30s", "10m", "1.5h", "7d"). Errors say why.

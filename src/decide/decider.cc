@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "src/common/hash.h"
@@ -443,11 +444,19 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
   }
   // Stable across runs and restarts: who, when, what triggered, and how many
   // decision points this customer had before.
-  id_input_.clear();
-  fmt::format_to(std::back_inserter(id_input_), "{}|{}|{}|{}", out->customer, in.now,
-                 out->trigger_message_id, state->decisions);
-  out->id.clear();
-  fmt::format_to(std::back_inserter(out->id), "{:016x}", Hash64(id_input_));
+  // Formatted by hand: fmt's back_inserter writes a character at a time.
+  char number[24];
+  id_input_.assign(out->customer);
+  id_input_.push_back('|');
+  id_input_.append(number, std::to_chars(number, number + sizeof number, in.now).ptr);
+  id_input_.push_back('|');
+  id_input_.append(out->trigger_message_id);
+  id_input_.push_back('|');
+  id_input_.append(number, std::to_chars(number, number + sizeof number, state->decisions).ptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  const uint64_t id = Hash64(id_input_);
+  out->id.resize(16);
+  for (int i = 0; i < 16; ++i) out->id[static_cast<size_t>(i)] = kHex[(id >> (60 - 4 * i)) & 15];
   ++state->decisions;
   out->intervention.clear();
   out->step = -1;

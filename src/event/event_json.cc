@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "src/common/json_writer.h"
 #include "src/common/time_format.h"
 
 namespace upfront {
@@ -65,29 +66,10 @@ void AppendFields(std::string_view section, const FieldList& fields, NameOf name
 }  // namespace
 
 void AppendJsonString(std::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  // Runs of characters that need no escape are copied at once.
-  size_t run = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(text.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        out->append("\\u00");
-        out->push_back(kHex[(c >> 4) & 15]);
-        out->push_back(kHex[c & 15]);
-    }
-  }
-  out->append(text.data() + run, text.size() - run);
-  out->push_back('"');
+  const size_t used = out->size();
+  out->resize(used + MaxJsonStringSize(text.size()));
+  char* end = WriteJsonString(text, out->data() + used);
+  out->resize(static_cast<size_t>(end - out->data()));
 }
 
 void AppendEventJson(const Event& e, const FieldCatalog& catalog, std::string* out) {
