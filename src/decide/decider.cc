@@ -453,10 +453,16 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
   id_input_.append(out->trigger_message_id);
   id_input_.push_back('|');
   id_input_.append(number, std::to_chars(number, number + sizeof number, state->decisions).ptr);
+  // The decision's time in milliseconds leads (12 hex digits, so ids sort
+  // by time), then 16 hex digits of the hash. The server's ledger is keyed
+  // by id: time-ordered keys land next to each other in RocksDB's memtable,
+  // where random ones cost a cache miss per skiplist level.
   static constexpr char kHex[] = "0123456789abcdef";
-  const uint64_t id = Hash64(id_input_);
-  out->id.resize(16);
-  for (int i = 0; i < 16; ++i) out->id[static_cast<size_t>(i)] = kHex[(id >> (60 - 4 * i)) & 15];
+  const auto millis = static_cast<uint64_t>(std::max<Micros>(in.now, 0) / 1000);
+  const uint64_t hash = Hash64(id_input_);
+  out->id.resize(28);
+  for (int i = 0; i < 12; ++i) out->id[static_cast<size_t>(i)] = kHex[(millis >> (44 - 4 * i)) & 15];
+  for (int i = 0; i < 16; ++i) out->id[static_cast<size_t>(12 + i)] = kHex[(hash >> (60 - 4 * i)) & 15];
   ++state->decisions;
   out->intervention.clear();
   out->step = -1;

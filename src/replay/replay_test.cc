@@ -100,6 +100,27 @@ TEST(Replay, SameInputGivesByteIdenticalDecisions) {
   EXPECT_GT(timers, 10u);  // ladders' next steps, deferrals
 }
 
+// Ids lead with the decision's time in milliseconds, so sorting ids sorts
+// decisions by time (the server's ledger relies on it), and stay unique.
+TEST(Replay, DecisionIdsAreUniqueAndSortByTime) {
+  std::vector<std::pair<std::string, Micros>> ids;
+  for (const std::string& line : ReplayLines(Events())) {
+    const nlohmann::json d = nlohmann::json::parse(line);
+    const std::string id = d["decision_id"];
+    ASSERT_THAT(id, ::testing::MatchesRegex("[0-9a-f]{28}"));
+    const Micros at = *ParseTimestamp(d["at"].get<std::string>());
+    EXPECT_EQ(std::stoull(id.substr(0, 12), nullptr, 16), static_cast<uint64_t>(at / 1000)) << id;
+    ids.emplace_back(id, at);
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_TRUE(std::adjacent_find(ids.begin(), ids.end(), [](const auto& a, const auto& b) {
+                return a.first == b.first;
+              }) == ids.end());
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end(), [](const auto& a, const auto& b) {
+    return a.second / 1000 < b.second / 1000;  // to the millisecond
+  }));
+}
+
 TEST(Replay, TheShippedExampleReplays) {
   std::ifstream in(std::string(UPFRONT_SOURCE_DIR) + "/examples/ecommerce/events.jsonl");
   ReplayStats stats;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/common/hash.h"
+#include "src/common/json_writer.h"
 #include "src/common/time_format.h"
 
 namespace upfront {
@@ -451,36 +452,69 @@ void Partition::RecordExposuresAndAction(Micros now) {
   // Once per customer, intervention and variant, and once per action; the
   // measurement reads them (Engine::ScanRecords). Gathered, then written by
   // FlushRecords at the end of the batch, before any task runs.
-  const auto add = [this](const char* kind, std::string key, const nlohmann::json& value) {
+  // Written with JsonWriter, keys in the order nlohmann's std::map gives
+  // (the bytes stay what they were); a document per record cost more than
+  // the rest of the decision.
+  const auto add = [this](const char* kind, std::string key) -> std::string& {
     if (pending_record_count_ == pending_records_.size()) pending_records_.emplace_back();
     StateStore::RecordWrite& r = pending_records_[pending_record_count_++];
     r.kind = kind;
     r.key = std::move(key);
-    r.value = value.dump();
+    r.value.clear();
+    return r.value;
   };
   const Policy& policy = reader_->policy();
   for (int i : decider_.new_exposures()) {
     const ExperimentSpec* experiment = ExperimentOf(policy, i);
-    const std::string variant =
-        experiment != nullptr ? experiment->variants[VariantOf(*experiment, decision_.customer)].name : "";
-    const nlohmann::json exposure = {{"customer", decision_.customer},
-                                     {"intervention", policy.interventions[i].name},
-                                     {"experiment", experiment != nullptr ? experiment->name : ""},
-                                     {"variant", variant},
-                                     {"cohort", decision_.cohort},
-                                     {"segment", decision_.segment},
-                                     {"at", FormatTimestamp(now)},
-                                     {"decision_id", decision_.id}};
-    add("exposure", fmt::format("{}|{}|{}", decision_.customer, policy.interventions[i].name, variant), exposure);
+    const std::string_view variant =
+        experiment != nullptr ? std::string_view(experiment->variants[VariantOf(*experiment, decision_.customer)].name)
+                              : std::string_view();
+    const std::string& intervention = policy.interventions[i].name;
+    JsonWriter w(&add("exposure", fmt::format("{}|{}|{}", decision_.customer, intervention, variant)));
+    w.Raw(R"({"at":)");
+    w.Timestamp(now);
+    w.Raw(R"(,"cohort":)");
+    w.String(decision_.cohort);
+    w.Raw(R"(,"customer":)");
+    w.String(decision_.customer);
+    w.Raw(R"(,"decision_id":)");
+    w.String(decision_.id);
+    w.Raw(R"(,"experiment":)");
+    w.String(experiment != nullptr ? std::string_view(experiment->name) : std::string_view());
+    w.Raw(R"(,"intervention":)");
+    w.String(intervention);
+    w.Raw(R"(,"segment":)");
+    w.String(decision_.segment);
+    w.Raw(R"(,"variant":)");
+    w.String(variant);
+    w.Char('}');
   }
   if (decision_.action == "none") return;
-  const nlohmann::json action = {{"customer", decision_.customer},     {"decision_id", decision_.id},
-                                 {"at", FormatTimestamp(now)},         {"intervention", decision_.intervention},
-                                 {"step", decision_.step},             {"channel", decision_.channel},
-                                 {"action", decision_.action},         {"cohort", decision_.cohort},
-                                 {"experiment", decision_.experiment}, {"variant", decision_.variant},
-                                 {"segment", decision_.segment}};
-  add("action", fmt::format("{}|{:016x}|{}", decision_.customer, static_cast<uint64_t>(now), decision_.id), action);
+  JsonWriter w(&add("action", fmt::format("{}|{:016x}|{}", decision_.customer, static_cast<uint64_t>(now),
+                                          decision_.id)));
+  w.Raw(R"({"action":)");
+  w.String(decision_.action);
+  w.Raw(R"(,"at":)");
+  w.Timestamp(now);
+  w.Raw(R"(,"channel":)");
+  w.String(decision_.channel);
+  w.Raw(R"(,"cohort":)");
+  w.String(decision_.cohort);
+  w.Raw(R"(,"customer":)");
+  w.String(decision_.customer);
+  w.Raw(R"(,"decision_id":)");
+  w.String(decision_.id);
+  w.Raw(R"(,"experiment":)");
+  w.String(decision_.experiment);
+  w.Raw(R"(,"intervention":)");
+  w.String(decision_.intervention);
+  w.Raw(R"(,"segment":)");
+  w.String(decision_.segment);
+  w.Raw(R"(,"step":)");
+  w.Integer(decision_.step);
+  w.Raw(R"(,"variant":)");
+  w.String(decision_.variant);
+  w.Char('}');
 }
 
 void Partition::FlushRecords() {

@@ -48,6 +48,7 @@ class RocksDbLedger final : public DecisionLedger {
     // here" without reading the table files.
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.checksum = rocksdb::kXXH3;  // Debian's RocksDB has only the slow software crc32c
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     options.create_if_missing = true;
     SmoothBackgroundWrites(&options);
