@@ -140,12 +140,16 @@ class RocksDbStore final : public StateStore {
       // Dedup and state keep RocksDB's skiplist memtable: a hash-skiplist made
       // inserts O(1) but re-sorted every entry at each flush, which cost a
       // quarter of the CPU under sustained load (bench/http_load_bench).
-      if (i == kEvents || i == kHistory) {
-        // Written in bulk and read by scans: appending to a vector and sorting
-        // once at flush is far cheaper than a skiplist insert per event.
+      if (i == kHistory) {
+        // Written in bulk, keyed by customer (random order), read by scans:
+        // appending to a vector and sorting once at flush is far cheaper
+        // than a skiplist insert per event.
         cf.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
-        cf.write_buffer_size = 128 << 20;
       }
+      // The log's keys are sequence numbers: each skiplist insert lands next
+      // to the last one, and nothing needs sorting at flush (1.5 vs 1.6-2.0
+      // us of CPU per 330-byte event, flush included, against a vector).
+      if (i == kEvents || i == kHistory) cf.write_buffer_size = 128 << 20;
       families.emplace_back(kFamilyNames[i], cf);
     }
     rocksdb::DB* db = nullptr;
