@@ -25,10 +25,29 @@ char* WriteDecimalExactly(double v, char* out) {
 
 }  // namespace
 
+// True when one of the eight bytes of `w` is a control character, '"' or
+// '\': the classic "has a byte less than n" bit trick, three times.
+inline bool NeedsEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+  const auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  const uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;
+  return (control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
 char* WriteJsonString(std::string_view text, char* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   *out++ = '"';
-  for (const char ch : text) {
+  // Eight bytes at a time while none needs an escape (nearly all text),
+  // then byte by byte from the first word that has one.
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    if (NeedsEscape(w)) break;
+    std::memcpy(out, &w, 8);
+    out += 8;
+  }
+  for (const char ch : text.substr(i)) {
     const auto c = static_cast<unsigned char>(ch);
     if (c >= 0x20 && c != '"' && c != '\\') [[likely]] {
       *out++ = ch;

@@ -70,6 +70,35 @@ TEST(WriteJsonString, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(static_cast<size_t>(WriteJsonString(worst, buf) - buf), MaxJsonStringSize(16));
 }
 
+TEST(WriteJsonString, MatchesAByteByByteEscaperAtEveryPosition) {
+  const auto reference = [](std::string_view text) {
+    std::string out = "\"";
+    for (const char ch : text) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c < 0x20) out += "\\u00" + std::string(1, "0123456789abcdef"[c >> 4]) + "0123456789abcdef"[c & 15];
+      else out += ch;
+    }
+    return out + "\"";
+  };
+  std::mt19937_64 random(5);
+  // Mostly plain text with UTF-8 and bytes next to the escaped ones (0x1f,
+  // 0x20, '!', '#', '[', ']', 0x7f, 0x80, 0xff), one escape somewhere.
+  const std::string alphabet = "abcXYZ 09\xc3\xa9\x1f\x20!#[]\x7f\x80\xff";
+  const std::string escaped = std::string("\"\\\n\t\r\x01\x00", 7);
+  for (int n = 0; n < 20'000; ++n) {
+    std::string text(random() % 40, 'a');
+    for (char& c : text) c = alphabet[random() % alphabet.size()];
+    if (!text.empty() && n % 3 != 0) text[random() % text.size()] = escaped[random() % escaped.size()];
+    std::vector<char> buf(MaxJsonStringSize(text.size()));
+    ASSERT_EQ(std::string(buf.data(), WriteJsonString(text, buf.data())), reference(text)) << n;
+  }
+}
+
 TEST(JsonWriter, AppendsAfterWhatTheStringHoldsAndTrimsToIt) {
   std::string out = "prefix:";
   {
