@@ -60,6 +60,11 @@ class JsonWriter {
     Ensure(MaxJsonStringSize(text.size()));
     cur_ = WriteJsonString(text, cur_);
   }
+  // A key (with its punctuation, e.g. R"(,"cohort":)") and a string value.
+  void Member(std::string_view key, std::string_view value) {
+    Raw(key);
+    String(value);
+  }
   // null for an empty string.
   void StringOrNull(std::string_view text) {
     if (text.empty()) {

@@ -111,9 +111,10 @@ TEST(JsonWriter, AppendsAfterWhatTheStringHoldsAndTrimsToIt) {
     w.Timestamp(*ParseTimestamp("2026-11-25T10:00:00.250Z"));
     w.Raw(R"(,"d":)");
     w.Decimal(0.25);
+    w.Member(R"(,"m":)", "a\"b");
     w.Char('}');
   }
-  EXPECT_EQ(out, R"(prefix:{"n":-42,"s":null,"t":"2026-11-25T10:00:00.250Z","d":0.25})");
+  EXPECT_EQ(out, R"(prefix:{"n":-42,"s":null,"t":"2026-11-25T10:00:00.250Z","d":0.25,"m":"a\"b"})");
 }
 
 TEST(JsonWriter, GrowsPastItsFirstRoom) {

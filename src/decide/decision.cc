@@ -8,29 +8,22 @@ namespace upfront {
 void AppendDecisionJson(const Decision& d, std::string* out) {
   out->clear();
   JsonWriter w(out);
-  w.Raw(R"({"decision_id":)");
-  w.String(d.id);
-  w.Raw(R"(,"customer":)");
-  w.String(d.customer);
+  w.Member(R"({"decision_id":)", d.id);
+  w.Member(R"(,"customer":)", d.customer);
   w.Raw(R"(,"at":)");
   w.Timestamp(d.at);
   if (d.trigger_message_id.empty()) {
-    w.Raw(R"(,"trigger":{"timer":)");
-    w.String(d.trigger_timer);
+    w.Member(R"(,"trigger":{"timer":)", d.trigger_timer);
   } else {
-    w.Raw(R"(,"trigger":{"message_id":)");
-    w.String(d.trigger_message_id);
+    w.Member(R"(,"trigger":{"message_id":)", d.trigger_message_id);
   }
-  w.Raw(R"(},"segment":)");
-  w.String(d.segment);
-  w.Raw(R"(,"cohort":)");
-  w.String(d.cohort);
+  w.Member(R"(},"segment":)", d.segment);
+  w.Member(R"(,"cohort":)", d.cohort);
   w.Raw(R"(,"experiment":)");
   w.StringOrNull(d.experiment);
   w.Raw(R"(,"variant":)");
   w.StringOrNull(d.variant);
-  w.Raw(R"(,"action":)");
-  w.String(d.action);
+  w.Member(R"(,"action":)", d.action);
   w.Raw(R"(,"intervention":)");
   w.StringOrNull(d.intervention);
   w.Raw(R"(,"step":)");
@@ -46,17 +39,14 @@ void AppendDecisionJson(const Decision& d, std::string* out) {
   w.Raw(R"(,"message":)");
   w.StringOrNull(d.message);
   if (!d.subject.empty()) {
-    w.Raw(R"(,"subject":)");
-    w.String(d.subject);
+    w.Member(R"(,"subject":)", d.subject);
   }
   w.Raw(R"(,"explanation":)");
   if (d.action == "none") {
     w.Raw("null");
   } else {
-    w.Raw(R"({"why":)");
-    w.String(d.why);
-    w.Raw(R"(,"benefit":)");
-    w.String(d.benefit);
+    w.Member(R"({"why":)", d.why);
+    w.Member(R"(,"benefit":)", d.benefit);
     w.Raw(R"(,"options":[)");
     for (size_t i = 0; i < d.options.size(); ++i) {
       if (i > 0) w.Char(',');
@@ -92,17 +82,14 @@ void AppendDecisionJson(const Decision& d, std::string* out) {
     }
     w.Raw(R"(,"confidence":)");
     w.Decimal(d.models[i].confidence);
-    w.Raw(R"(,"version":)");
-    w.String(d.models[i].version);
+    w.Member(R"(,"version":)", d.models[i].version);
     w.Char('}');
   }
   w.Raw(R"(},"blocked":[)");
   for (size_t i = 0; i < d.blocked.size(); ++i) {
     if (i > 0) w.Char(',');
-    w.Raw(R"({"intervention":)");
-    w.String(d.blocked[i].intervention);
-    w.Raw(R"(,"reason":)");
-    w.String(d.blocked[i].reason);
+    w.Member(R"({"intervention":)", d.blocked[i].intervention);
+    w.Member(R"(,"reason":)", d.blocked[i].reason);
     if (d.blocked[i].retry_at != 0) {
       w.Raw(R"(,"retry_at":)");
       w.Timestamp(d.blocked[i].retry_at);
@@ -114,10 +101,8 @@ void AppendDecisionJson(const Decision& d, std::string* out) {
     if (i > 0) w.Char(',');
     w.String(d.missing[i]);
   }
-  w.Raw(R"(],"policy_version":)");
-  w.String(d.policy_version);
-  w.Raw(R"(,"policy_hash":)");
-  w.String(d.policy_hash);
+  w.Member(R"(],"policy_version":)", d.policy_version);
+  w.Member(R"(,"policy_hash":)", d.policy_hash);
   w.Char('}');
 }
 
