@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "src/common/string_map.h"
+#include "src/common/id_map.h"
 #include "src/decide/decider.h"
 #include "src/event/batch.h"
 #include "src/event/event_parser.h"
@@ -47,7 +47,7 @@ struct Customer {
 };
 
 struct World : ExamplePolicy {
-  StringMap<std::unique_ptr<Customer>> customers;
+  IdMap<Customer> customers;
 };
 
 // Event lines for `burst` events per customer in a row, customers at random.
@@ -130,7 +130,7 @@ World& TheWorld() {
         DecisionInput input{&customer->profile, &customer->signals, &reading, &event, event.timestamp};
         decider.Decide(input, &customer->decisions, &decision);
       }
-      w->customers.emplace(id, std::move(customer));
+      w->customers.Insert(id, std::move(customer));
     }
     return w;
   }();
@@ -160,6 +160,7 @@ void BM_FullPathPerEvent(benchmark::State& state) {
   // events before it is applied; the prefetch stages follow the partition's.
   constexpr size_t kAhead = 16, kParsed = 9, kMapSlot = 8, kObject = 5, kVectors = 3, kNested = 1;
   std::vector<Event> ring(kAhead);
+  std::vector<uint64_t> hash(kAhead, 0);  // of the customer id: the router's, handed over
   std::vector<Customer*> owner(kAhead, nullptr);
   size_t next_raw = 0;
   const auto parse_into = [&](size_t slot) {
@@ -167,7 +168,9 @@ void BM_FullPathPerEvent(benchmark::State& state) {
     if (++next_raw == raw.size()) next_raw = 0;
     ParseDefaults defaults{.arrival = 1'764'064'800'000'000};
     owner[slot] = nullptr;
-    return parser.Parse(r.json, defaults, &ring[slot], &error);
+    if (!parser.Parse(r.json, defaults, &ring[slot], &error)) return false;
+    hash[slot] = IdMap<Customer>::HashOf(ring[slot].user_id);
+    return true;
   };
   const size_t lead = look_ahead ? kParsed : 0;
   for (size_t k = 0; k < lead; ++k) {
@@ -176,12 +179,11 @@ void BM_FullPathPerEvent(benchmark::State& state) {
       return;
     }
   }
+  // What the look-ahead stages use: the probable customer, as Partition::LookAhead.
+  const auto peek_at = [&](size_t n) { return w.customers.Peek(hash[n % kAhead]); };
   const auto customer_at = [&](size_t n) -> Customer* {
     const size_t slot = n % kAhead;
-    if (owner[slot] == nullptr) {
-      auto it = w.customers.find(ring[slot].user_id);
-      owner[slot] = it == w.customers.end() ? nullptr : it->second.get();
-    }
+    if (owner[slot] == nullptr) owner[slot] = w.customers.Find(ring[slot].user_id, hash[slot]);
     return owner[slot];
   };
   std::vector<int64_t> latencies;
@@ -195,18 +197,18 @@ void BM_FullPathPerEvent(benchmark::State& state) {
       break;
     }
     if (look_ahead) {
-      w.customers.prefetch(ring[(n + kMapSlot) % kAhead].user_id);
-      if (const Customer* c = customer_at(n + kObject)) {
+      w.customers.Prefetch(hash[(n + kMapSlot) % kAhead]);
+      if (const Customer* c = peek_at(n + kObject)) {
         const char* bytes = reinterpret_cast<const char*>(c);
         for (size_t line = 0; line < sizeof(Customer); line += 64) __builtin_prefetch(bytes + line);
       }
-      if (const Customer* c = customer_at(n + kVectors)) {
+      if (const Customer* c = peek_at(n + kVectors)) {
         c->signals.Prefetch();
         __builtin_prefetch(c->profile.traits.data());
         __builtin_prefetch(c->decisions.interventions.data());
         __builtin_prefetch(c->decisions.last_properties.data());
       }
-      if (const Customer* c = customer_at(n + kNested)) c->signals.PrefetchNested();
+      if (const Customer* c = peek_at(n + kNested)) c->signals.PrefetchNested();
     }
     Event& event = ring[n % kAhead];
     Customer& c = *customer_at(n);

@@ -742,28 +742,29 @@ class EngineImpl final : public Engine {
     return future.get();
   }
 
-  Partition& PartitionFor(std::string_view canonical) {
-    return *partitions_[Hash64(canonical) % partitions_.size()];
+  Partition& PartitionFor(std::string_view canonical) { return PartitionFor(CustomerHash(canonical)); }
+  Partition& PartitionFor(uint64_t canonical_hash) {
+    return *partitions_[canonical_hash % partitions_.size()];
   }
 
   // Sequencer thread (or Open): hand one logged event to its partition,
   // merging profiles first when the event links two of them.
   void Route(uint64_t seq, const ParsedEvent& p, EventOwner* owner = nullptr) {
     const Routing& r = p.routing;
+    const uint64_t hash = CustomerHash(r.canonical);
+    Partition& to = PartitionFor(hash);
     if (!r.merge_from.empty()) {
-      Partition& to = PartitionFor(r.canonical);
-      int to_index = static_cast<int>(Hash64(r.canonical) % partitions_.size());
       // During recovery a merge the target partition already checkpointed is done.
-      if (seq > applied_at_open_[to_index]) {
+      if (seq > applied_at_open_[hash % partitions_.size()]) {
         std::unique_ptr<CustomerState> from = PartitionFor(r.merge_from).Extract(r.merge_from);
         to.PushAbsorb(seq, r.canonical, r.merge_from, std::move(from));
         ++merges_;
       }
     }
     if (owner) {
-      PartitionFor(r.canonical).PushEventRef(seq, r.canonical, p.event, owner);
+      to.PushEventRef(seq, r.canonical, hash, p.event, owner);
     } else {
-      PartitionFor(r.canonical).PushEvent(seq, r.canonical, p.event);
+      to.PushEvent(seq, r.canonical, hash, p.event);
     }
   }
 

@@ -113,10 +113,12 @@ void Partition::Stop() {
   worker_.join();
 }
 
-void Partition::PushEvent(uint64_t seq, std::string_view canonical, const Event& event) {
+void Partition::PushEvent(uint64_t seq, std::string_view canonical, uint64_t canonical_hash,
+                          const Event& event) {
   Message* m = ring_.BeginPush();
   m->kind = Message::Kind::kEvent;
   m->seq = seq;
+  m->canonical_hash = canonical_hash;
   m->event_ref = nullptr;
   m->canonical_ref = nullptr;
   m->owner = nullptr;
@@ -156,11 +158,12 @@ void Partition::PushEvent(uint64_t seq, std::string_view canonical, const Event&
   ring_.EndPush();
 }
 
-void Partition::PushEventRef(uint64_t seq, const std::string& canonical, const Event& event,
-                             EventOwner* owner) {
+void Partition::PushEventRef(uint64_t seq, const std::string& canonical, uint64_t canonical_hash,
+                             const Event& event, EventOwner* owner) {
   Message* m = ring_.BeginPush();
   m->kind = Message::Kind::kEvent;
   m->seq = seq;
+  m->canonical_hash = canonical_hash;
   m->event_ref = &event;
   m->canonical_ref = &canonical;
   m->owner = owner;
@@ -207,7 +210,11 @@ void Partition::RunWhenApplied(uint64_t seq, std::function<void(Partition&)> tas
 }
 
 CustomerState* Partition::Find(std::string_view canonical) {
-  if (auto it = customers_.find(canonical); it != customers_.end()) return it->second.get();
+  return Find(canonical, CustomerHash(canonical));
+}
+
+CustomerState* Partition::Find(std::string_view canonical, uint64_t hash) {
+  if (CustomerState* state = customers_.Find(canonical, hash)) return state;
   std::string stored;
   absl::StatusOr<bool> found = store_->ReadState(canonical, &stored);
   if (!found.ok()) {
@@ -222,18 +229,18 @@ CustomerState* Partition::Find(std::string_view canonical) {
   }
   state->indexed_due = DueOf(*state);
   state->scheduled_due = state->indexed_due;  // the index put it in the heap at open
-  CustomerState* raw = state.get();
-  customers_.emplace(canonical, std::move(state));
-  return raw;
+  return &customers_.Insert(canonical, std::move(state));
 }
 
 CustomerState& Partition::FindOrCreate(std::string_view canonical) {
-  if (CustomerState* s = Find(canonical)) return *s;
+  return FindOrCreate(canonical, CustomerHash(canonical));
+}
+
+CustomerState& Partition::FindOrCreate(std::string_view canonical, uint64_t hash) {
+  if (CustomerState* s = Find(canonical, hash)) return *s;
   auto state = std::make_unique<CustomerState>(&reader_->signals());
   state->profile.id.assign(canonical);
-  CustomerState* raw = state.get();
-  customers_.emplace(canonical, std::move(state));
-  return *raw;
+  return customers_.Insert(canonical, std::move(state));
 }
 
 void Partition::Handle(Message& m) {
@@ -245,7 +252,7 @@ void Partition::Handle(Message& m) {
         if (on_decision_) handling_since_ = std::chrono::steady_clock::now();
         // Time moves to this event: what was due before it happens first.
         if (event.timestamp > clock_) FireTimers(event.timestamp - 1);
-        CustomerState& s = FindOrCreate(canonical);
+        CustomerState& s = FindOrCreate(canonical, m.canonical_hash);
         ApplyEvent(*rules_, event, &s.profile);
         s.signals.OnEvent(event);
         decider_.Observe(event, &s.decisions);
@@ -273,16 +280,8 @@ void Partition::Handle(Message& m) {
       return;
     case Message::Kind::kExtract: {
       if (absl::Status s = Checkpoint(); !s.ok()) spdlog::error("partition {}: {}", index_, s.ToString());
-      std::unique_ptr<CustomerState> state;
-      if (auto it = customers_.find(m.canonical); it != customers_.end()) {
-        state = std::move(it->second);
-        customers_.erase(it);
-      } else if (Find(m.canonical) != nullptr) {
-        auto loaded = customers_.find(m.canonical);
-        state = std::move(loaded->second);
-        customers_.erase(loaded);
-      }
-      m.extracted->set_value(std::move(state));
+      Find(m.canonical);  // from the store when it is not in memory
+      m.extracted->set_value(customers_.Take(m.canonical));
       m.extracted = nullptr;
       return;
     }
@@ -297,7 +296,7 @@ void Partition::Handle(Message& m) {
       }
       m.absorbed.reset();
       if (m.from_id != m.canonical) {
-        customers_.erase(m.from_id);
+        customers_.Take(m.from_id);
         pending_deletes_.push_back(m.from_id);
       }
       MarkDirty(s);
@@ -345,17 +344,12 @@ absl::Status Partition::Checkpoint() {
 void Partition::LookAhead() {
   // Each stage reads only what an earlier stage has had time to load.
   constexpr size_t kMapSlot = 8, kObject = 5, kVectors = 3, kNested = 1;
-  const auto canonical_of = [](const Message* m) -> const std::string* {
-    if (m == nullptr || m->kind != Message::Kind::kEvent) return nullptr;
-    return m->canonical_ref ? m->canonical_ref : &m->canonical;
-  };
+  const auto is_event = [](const Message* m) { return m != nullptr && m->kind == Message::Kind::kEvent; };
   const auto state_of = [&](size_t ahead) -> const CustomerState* {
-    const std::string* canonical = canonical_of(ring_.Peek(ahead));
-    if (canonical == nullptr) return nullptr;
-    auto it = customers_.find(*canonical);
-    return it == customers_.end() ? nullptr : it->second.get();
+    const Message* m = ring_.Peek(ahead);
+    return is_event(m) ? customers_.Peek(m->canonical_hash) : nullptr;
   };
-  if (const std::string* far = canonical_of(ring_.Peek(kMapSlot))) customers_.prefetch(*far);
+  if (const Message* far = ring_.Peek(kMapSlot); is_event(far)) customers_.Prefetch(far->canonical_hash);
   if (const CustomerState* state = state_of(kObject)) {
     const char* bytes = reinterpret_cast<const char*>(state);
     for (size_t line = 0; line < sizeof(CustomerState); line += 64) __builtin_prefetch(bytes + line);
@@ -648,10 +642,8 @@ const Reading& Partition::ReadCustomer(CustomerState& state, Micros now) {
 
 absl::StatusOr<uint64_t> Partition::Erase(std::span<const std::string> ids) {
   FlushRecords();  // so that none of theirs is written after the erasure
-  if (auto it = customers_.find(ids.front()); it != customers_.end()) {
-    CustomerState* state = it->second.get();
-    if (state->dirty) dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), state), dirty_.end());
-    customers_.erase(it);
+  if (std::unique_ptr<CustomerState> state = customers_.Take(ids.front()); state && state->dirty) {
+    dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), state.get()), dirty_.end());
   }
   // Its timer heap entries find no customer when they come up.
   return store_->EraseCustomer(ids);

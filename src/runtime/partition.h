@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "src/common/id_map.h"
 #include "src/common/string_map.h"
 #include "src/decide/decider.h"
 #include "src/models/drift.h"
@@ -58,6 +59,9 @@ struct CustomerState {
   Micros indexed_due = kNever;
 };
 
+// The hash customers are routed (hash % partitions) and looked up by.
+inline uint64_t CustomerHash(std::string_view canonical) { return IdMap<CustomerState>::HashOf(canonical); }
+
 // Per-model score histograms for drift monitoring: the first
 // kDriftReferenceScores scores a partition computes are the reference; every
 // later one goes to `current`.
@@ -82,11 +86,14 @@ class Partition {
   void Stop();
 
   // --- Producer side: the sequencer thread only. ---
+  // `canonical_hash` is CustomerHash(canonical), which the router has
+  // computed to choose the partition.
   // Copies the event (for callers that reuse it at once, like recovery).
-  void PushEvent(uint64_t seq, std::string_view canonical, const Event& event);
+  void PushEvent(uint64_t seq, std::string_view canonical, uint64_t canonical_hash, const Event& event);
   // Passes the event by reference: `event` and `canonical` stay valid until
   // the partition calls owner->ReleaseEvent().
-  void PushEventRef(uint64_t seq, const std::string& canonical, const Event& event, EventOwner* owner);
+  void PushEventRef(uint64_t seq, const std::string& canonical, uint64_t canonical_hash,
+                    const Event& event, EventOwner* owner);
   // Everything up to `seq` that belongs to this partition has been pushed.
   void PushWatermark(uint64_t seq);
   // Removes `canonical`'s state from this partition and returns it (empty
@@ -110,6 +117,7 @@ class Partition {
   // --- Worker thread only (inside tasks). ---
   // The customer's state, from memory or the store; nullptr when unknown.
   CustomerState* Find(std::string_view canonical);
+  CustomerState* Find(std::string_view canonical, uint64_t hash);  // hash: CustomerHash(canonical)
   absl::Status Checkpoint();
   // Marks a customer changed outside the event path (so it is checkpointed)
   // and reschedules its timers.
@@ -147,6 +155,7 @@ class Partition {
     Kind kind = Kind::kEvent;
     uint64_t seq = 0;
     std::string canonical;
+    uint64_t canonical_hash = 0;  // kEvent: CustomerHash(canonical)
     std::string from_id;
     Event event;
     const Event* event_ref = nullptr;
@@ -167,6 +176,7 @@ class Partition {
   void LookAhead();
   void Handle(Message& m);
   CustomerState& FindOrCreate(std::string_view canonical);
+  CustomerState& FindOrCreate(std::string_view canonical, uint64_t hash);
   void MarkDirty(CustomerState& state);
   void Schedule(CustomerState& state);
   // Reads the customer at `now` after an event named `event_name` ("" after
@@ -201,7 +211,7 @@ class Partition {
   std::atomic<bool> stopping_{false};
 
   // Worker-owned.
-  StringMap<std::unique_ptr<CustomerState>> customers_;
+  IdMap<CustomerState> customers_;
   std::vector<CustomerState*> dirty_;
   std::vector<StateStore::RecordWrite> pending_records_;
   size_t pending_record_count_ = 0;  // the first entries of pending_records_ in use
