@@ -97,6 +97,23 @@ Decider::Decider(const PolicyReader& reader, const ProfileRules& rules)
     }
     compiled_.push_back(std::move(c));
   }
+  const FieldCatalog& catalog = reader.catalog();
+  rendered_property_.assign(catalog.property_count(), false);
+  const auto note_variables = [&](const TemplateSpec::Texts& texts) {
+    for (const auto* text : {&texts.text, &texts.subject, &texts.why, &texts.confirm}) {
+      if (!text->has_value()) continue;
+      for (const TemplateText::Part& part : (*text)->parts) {
+        if (!part.variable || !part.text.starts_with(kLastProperties)) continue;
+        const int id = catalog.PropertyId(std::string_view(part.text).substr(kLastProperties.size()));
+        if (id >= 0 && !catalog.PropertyHashed(id)) rendered_property_[id] = true;
+      }
+    }
+  };
+  for (const TemplateSpec& spec : policy_->templates) {
+    note_variables(spec.base);
+    for (const auto& [locale, texts] : spec.locales) note_variables(texts);
+    for (const auto& [tone, texts] : spec.tones) note_variables(texts);
+  }
 }
 
 void Decider::Observe(const Event& event, DecisionState* state) const {
@@ -106,9 +123,8 @@ void Decider::Observe(const Event& event, DecisionState* state) const {
     state->last_presence = event.timestamp;
   }
   const Micros t = event.timestamp;
-  const FieldCatalog& catalog = reader_->catalog();
   for (const FieldValue& field : event.properties) {
-    if (catalog.PropertyHashed(field.key) || event.late) continue;
+    if (field.key >= rendered_property_.size() || !rendered_property_[field.key] || event.late) continue;
     auto it = std::lower_bound(state->last_properties.begin(), state->last_properties.end(),
                                field.key, [](const auto& p, uint16_t key) { return p.first < key; });
     if (it == state->last_properties.end() || it->first != field.key) {

@@ -125,6 +125,10 @@ class Decider {
   const Policy* policy_;
   const ProfileRules* rules_;
   const int timezone_trait_;  // -1 when the policy keeps no `timezone` trait
+  // By catalog property id: some template says {{last.properties.<it>}}, so
+  // Observe remembers its latest value. Nothing else is kept (less to hold
+  // about a customer, less to touch per event).
+  std::vector<bool> rendered_property_;
   std::vector<Compiled> compiled_;
   std::vector<const ExperimentSpec*> experiment_of_;  // by intervention; nullptr: none
   bool holdout_ = false;
@@ -140,6 +144,9 @@ class Decider {
   std::vector<int> missing_;
   std::string id_input_;
 };
+
+// Template variables that name a property's latest value.
+inline constexpr std::string_view kLastProperties = "last.properties.";
 
 // How long a review item waits for an agent before it lapses.
 inline constexpr Micros kReviewTtl = 24 * kMicrosPerHour;

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "src/decide/decision_state.h"
+#include "src/event/field_catalog.h"
+#include "src/profile/profile.h"
+#include "src/reading/reader.h"
 
 namespace upfront {
 namespace {
@@ -93,6 +96,46 @@ TEST(DecisionState, EncodesAndDecodesEverything) {
   ASSERT_TRUE(back.Decode(blob).ok());
   EXPECT_EQ(back, s);
   EXPECT_FALSE(back.Decode(blob.substr(0, blob.size() / 2)).ok());
+}
+
+// Only what a template will render is held about the customer.
+TEST(Decider, RemembersOnlyThePropertiesATemplateRenders) {
+  absl::StatusOr<Policy> policy = LoadPolicyText(R"(version: v
+events: {keep_properties: [order_id, path, field, secret], hash: [secret]}
+signals:
+  late: {half_life: 1d, inputs: [{event: "Order Late"}]}
+channels: {in_app: {}}
+templates:
+  note: {text: "Order {{last.properties.order_id}}", why: "At {{last.properties.field}}."}
+interventions:
+  heads_up:
+    when: 'signals.late.score >= 0.5'
+    ladder: [{channel: in_app, template: note}]
+)",
+                                                 "p.yaml");
+  ASSERT_TRUE(policy.ok()) << policy.status().message();
+  const EventsPolicy& ev = policy->events;
+  FieldCatalog catalog(ev.keep_properties, ev.keep_traits, ev.hash, "key");
+  ProfileRules rules(*policy, catalog);
+  auto reader = PolicyReader::Create(*policy, catalog);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  Decider decider(**reader, rules);
+
+  Event event;
+  event.name = "Order Late";
+  event.timestamp = 1'764'064'800'000'000;
+  for (const char* name : {"order_id", "path", "field", "secret"}) {
+    FieldValue& v = event.properties.Add(static_cast<uint16_t>(catalog.PropertyId(name)));
+    v.kind = FieldValue::Kind::kString;
+    v.text = std::string(name) + "-value";
+  }
+  DecisionState state;
+  decider.Observe(event, &state);
+  const auto id = [&](const char* name) { return static_cast<uint16_t>(catalog.PropertyId(name)); };
+  std::vector<std::pair<uint16_t, std::string>> expected = {{id("order_id"), "order_id-value"},
+                                                            {id("field"), "field-value"}};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(state.last_properties, expected);
 }
 
 }  // namespace

@@ -75,8 +75,9 @@ struct DecisionState {
   std::string timezone;  // the latest context.timezone the customer's events carried
   std::string locale;
   Micros last_presence = kNever;  // the latest page/screen view or browser/app event
-  // The latest value each kept property had in the customer's events, for
-  // {{last.properties.X}} (by catalog id, ascending; hashed ones never).
+  // The latest value each property a template renders ({{last.properties.X}})
+  // had in the customer's events (by catalog id, ascending; hashed ones
+  // never); other properties are not remembered.
   std::vector<std::pair<uint16_t, std::string>> last_properties;
   bool incident_open = false;
   uint64_t decisions = 0;  // decision points so far (part of decision ids)

@@ -58,10 +58,10 @@ void Decider::Render(const DecisionInput& in, const DecisionState& state, int i,
     if (path == "segment") return out->segment;
     if (path == "customer.id") return in.profile->id;
     if (path == "last.event") return in.event ? in.event->name : "";
-    if (path.starts_with("last.properties.")) {
+    if (path.starts_with(kLastProperties)) {
       // The latest value the customer's events gave, so a timer's message
       // (or an event without it) still says which order or field.
-      const int id = catalog.PropertyId(std::string_view(path).substr(16));
+      const int id = catalog.PropertyId(std::string_view(path).substr(kLastProperties.size()));
       for (const auto& [key, value] : state.last_properties) {
         if (key == id) return value;
       }
