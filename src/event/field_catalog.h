@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "src/common/string_map.h"
+#include "src/common/name_index.h"
 
 namespace upfront {
 
@@ -21,8 +21,8 @@ class FieldCatalog {
   FieldCatalog(std::vector<std::string> keep_properties, std::vector<std::string> keep_traits,
                const std::vector<std::string>& hashed, std::string hash_key);
 
-  int PropertyId(std::string_view name) const;
-  int TraitId(std::string_view name) const;
+  int PropertyId(std::string_view name) const { return property_ids_.Find(name); }
+  int TraitId(std::string_view name) const { return trait_ids_.Find(name); }
   const std::string& PropertyName(uint16_t id) const { return properties_[id]; }
   const std::string& TraitName(uint16_t id) const { return traits_[id]; }
   bool PropertyHashed(uint16_t id) const { return property_hashed_[id]; }
@@ -36,8 +36,8 @@ class FieldCatalog {
   std::vector<std::string> traits_;
   std::vector<bool> property_hashed_;
   std::vector<bool> trait_hashed_;
-  StringMap<int> property_ids_;
-  StringMap<int> trait_ids_;
+  NameIndex property_ids_;
+  NameIndex trait_ids_;
   std::string hash_key_;
 };
 

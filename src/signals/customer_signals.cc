@@ -40,7 +40,8 @@ CustomerSignals::CustomerSignals(const CompiledSignals* compiled) : compiled_(co
 void CustomerSignals::Reset() {
   const CompiledSignals& c = *compiled_;
   advanced_to_ = kNever;
-  signals_.assign(c.signal_count(), SignalState{});
+  decayed_.assign(c.signal_count(), DecayedSignal{});
+  evidence_.assign(c.signal_count(), Evidence{});
   repeats_.assign(c.repeat_count_, RepeatPattern{});
   abandons_.assign(c.abandon_count_, AbandonPattern{});
   rate_changes_.assign(c.rate_change_count_, RateChangePattern{});
@@ -61,9 +62,8 @@ bool CustomerSignals::Matches(const Input& input, const Event& event) const {
 }
 
 void CustomerSignals::Contribute(const Input& input, Micros t, std::string_view message_id) {
-  SignalState& s = signals_[input.signal];
-  s.decayed.Add(input.weight, input.confidence, t, input.half_life);
-  s.evidence.Record(input.index, t, kEpisodeHalfLives * input.half_life, message_id);
+  decayed_[input.signal].Add(input.weight, input.confidence, t, input.half_life);
+  evidence_[input.signal].Record(input.index, t, kEpisodeHalfLives * input.half_life, message_id);
 }
 
 void CustomerSignals::EnsureRateTimer(const Input& input, Micros t) {
@@ -125,7 +125,7 @@ int CustomerSignals::OnEvent(const Event& event) {
         rate.Add(t);
         double drop_pct;
         if (rate.Evaluate(t, std::get<RateChangeInput>(input.spec->pattern), &drop_pct)) {
-          signals_[input.signal].evidence.drop_pct = static_cast<float>(drop_pct);
+          evidence_[input.signal].drop_pct = static_cast<float>(drop_pct);
           Contribute(input, t, event.message_id);
         }
         EnsureRateTimer(input, t);
@@ -162,7 +162,7 @@ void CustomerSignals::FireTimer(const SignalTimer& timer) {
       RateChangePattern& rate = rate_changes_[input.state];
       double drop_pct;
       if (rate.Evaluate(timer.due, spec, &drop_pct)) {
-        signals_[input.signal].evidence.drop_pct = static_cast<float>(drop_pct);
+        evidence_[input.signal].drop_pct = static_cast<float>(drop_pct);
         Contribute(input, timer.due, std::string_view());
       }
       // A drop is an absence of events, so keep looking daily while the
@@ -178,9 +178,9 @@ void CustomerSignals::FireTimer(const SignalTimer& timer) {
 
 void CustomerSignals::Absorb(const CustomerSignals& other) {
   const CompiledSignals& c = *compiled_;
-  for (size_t i = 0; i < signals_.size(); ++i) {
-    signals_[i].decayed.Merge(other.signals_[i].decayed, c.signal(static_cast<int>(i)).half_life);
-    signals_[i].evidence.Merge(other.signals_[i].evidence);
+  for (size_t i = 0; i < decayed_.size(); ++i) {
+    decayed_[i].Merge(other.decayed_[i], c.signal(static_cast<int>(i)).half_life);
+    evidence_[i].Merge(other.evidence_[i]);
   }
   for (size_t i = 0; i < counters_.size(); ++i) counters_[i].Merge(other.counters_[i]);
   for (const Input& input : c.inputs_) {
@@ -206,15 +206,15 @@ int CustomerSignals::AdvanceTo(Micros now) {
 }
 
 double CustomerSignals::Score(int signal, Micros now) const {
-  return signals_[signal].decayed.Score(now, compiled_->signal(signal).half_life);
+  return decayed_[signal].Score(now, compiled_->signal(signal).half_life);
 }
 
 double CustomerSignals::Confidence(int signal, Micros now) const {
-  return signals_[signal].decayed.Confidence(now, compiled_->signal(signal).half_life);
+  return decayed_[signal].Confidence(now, compiled_->signal(signal).half_life);
 }
 
 std::string_view CustomerSignals::LastEventName(int signal) const {
-  const int input = signals_[signal].evidence.last_input;
+  const int input = evidence_[signal].last_input;
   if (input < 0 || static_cast<size_t>(input) >= compiled_->signal(signal).inputs.size()) return {};
   return compiled_->ContributingEvent(signal, input);
 }
@@ -231,11 +231,11 @@ void CustomerSignals::Encode(std::string* out) const {
   e.PutVarint(kStateVersion);
   e.PutSigned(advanced_to_);
   std::string block;
-  e.PutVarint(signals_.size());
-  for (size_t s = 0; s < signals_.size(); ++s) {
+  e.PutVarint(decayed_.size());
+  for (size_t s = 0; s < decayed_.size(); ++s) {
     e.PutString(compiled_->signal(static_cast<int>(s)).name);
-    signals_[s].decayed.Encode(&e);
-    signals_[s].evidence.Encode(&e);
+    decayed_[s].Encode(&e);
+    evidence_[s].Encode(&e);
     const uint32_t begin = compiled_->signal_inputs_begin_[s];
     const uint32_t end = compiled_->signal_inputs_begin_[s + 1];
     e.PutVarint(end - begin);
@@ -304,9 +304,11 @@ absl::Status CustomerSignals::Decode(std::string_view in) {
   restored.resize(signal_count);
   for (uint64_t s = 0; s < signal_count; ++s) {
     const int now_index = compiled_->SignalIndex(d.GetString());
-    SignalState scratch;
-    SignalState& state = now_index >= 0 ? signals_[now_index] : scratch;
-    if (!state.decayed.Decode(&d) || !state.evidence.Decode(&d)) return corrupt("signal");
+    DecayedSignal decayed_scratch;
+    Evidence evidence_scratch;
+    DecayedSignal& decayed = now_index >= 0 ? decayed_[now_index] : decayed_scratch;
+    Evidence& evidence = now_index >= 0 ? evidence_[now_index] : evidence_scratch;
+    if (!decayed.Decode(&d) || !evidence.Decode(&d)) return corrupt("signal");
     restored[s].signal = now_index;
     const uint64_t input_count = d.GetVarint();
     if (!d.ok() || input_count > static_cast<uint64_t>(kMaxInputsPerSignal))

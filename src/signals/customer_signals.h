@@ -70,9 +70,9 @@ class CustomerSignals {
   // that timers due by `now` have fired.
   double Score(int signal, Micros now) const;
   double Confidence(int signal, Micros now) const;
-  const DecayedSignal& decayed(int signal) const { return signals_[signal].decayed; }
+  const DecayedSignal& decayed(int signal) const { return decayed_[signal]; }
 
-  const Evidence& evidence(int signal) const { return signals_[signal].evidence; }
+  const Evidence& evidence(int signal) const { return evidence_[signal]; }
   // The name of the event behind the latest contribution; empty before any.
   std::string_view LastEventName(int signal) const;
 
@@ -97,7 +97,8 @@ class CustomerSignals {
   // OnEvent a few events later does not wait on memory (the partition looks
   // ahead in its queue). Reads only this object's own fields.
   void Prefetch() const {
-    __builtin_prefetch(signals_.data());
+    __builtin_prefetch(decayed_.data());
+    __builtin_prefetch(evidence_.data());
     __builtin_prefetch(repeats_.data());
     __builtin_prefetch(abandons_.data());
     __builtin_prefetch(rate_changes_.data());
@@ -123,11 +124,6 @@ class CustomerSignals {
  private:
   using Input = CompiledSignals::Input;
 
-  struct SignalState {
-    DecayedSignal decayed;
-    Evidence evidence;
-  };
-
   void Reset();
   bool Matches(const Input& input, const Event& event) const;
   void Contribute(const Input& input, Micros t, std::string_view message_id);
@@ -137,7 +133,11 @@ class CustomerSignals {
 
   const CompiledSignals* compiled_;
   Micros advanced_to_ = kNever;
-  std::vector<SignalState> signals_;
+  // By signal. Apart, because every reading reads all the scores and only a
+  // contribution touches a signal's evidence: the scores of a policy's
+  // signals share one or two cache lines.
+  std::vector<DecayedSignal> decayed_;
+  std::vector<Evidence> evidence_;
   std::vector<RepeatPattern> repeats_;
   std::vector<AbandonPattern> abandons_;
   std::vector<RateChangePattern> rate_changes_;

@@ -192,12 +192,31 @@ bool RateChangePattern::Add(Micros t) {
 }
 
 double RateChangePattern::Count(Micros now, int days) const {
+  double count;
+  Counts(now, days, days, &count, &count);
+  return count;
+}
+
+void RateChangePattern::Counts(Micros now, int short_days, int long_days, double* short_count,
+                               double* long_count) const {
   const int64_t today = DayOf(now);
-  const double elapsed =
-      static_cast<double>(now - today * kMicrosPerDay) / static_cast<double>(kMicrosPerDay);
+  const double rest_of_oldest =
+      1.0 - static_cast<double>(now - today * kMicrosPerDay) / static_cast<double>(kMicrosPerDay);
+  *short_count = *long_count = 0;
+  if (newest_day_ == INT64_MIN) return;
+  // Day by day back from today, adding in the same order as a window-by-
+  // window count would, and stopping at the oldest bucket kept.
   double sum = 0;
-  for (int j = 0; j < days; ++j) sum += Bucket(today - j);
-  return sum + Bucket(today - days) * (1.0 - elapsed);
+  for (int j = 0; j <= long_days; ++j) {
+    const int64_t day = today - j;
+    if (day <= newest_day_ - kRateChangeDays) break;
+    const double bucket = day > newest_day_ ? 0 : buckets_[Slot(day)];
+    if (j == short_days) *short_count = sum + bucket * rest_of_oldest;
+    if (j == long_days) *long_count = sum + bucket * rest_of_oldest;
+    sum += bucket;
+  }
+  if (today - short_days <= newest_day_ - kRateChangeDays) *short_count = sum;
+  if (today - long_days <= newest_day_ - kRateChangeDays) *long_count = sum;
 }
 
 bool RateChangePattern::Active(Micros now, Micros long_window) const {
@@ -212,8 +231,9 @@ bool RateChangePattern::Evaluate(Micros now, const RateChangeInput& spec, double
 
   const int short_days = static_cast<int>(spec.short_window / kMicrosPerDay);
   const int long_days = static_cast<int>(spec.long_window / kMicrosPerDay);
-  const double short_count = Count(now, short_days);
-  const double baseline_count = Count(now, long_days) - short_count;
+  double short_count, long_count;
+  Counts(now, short_days, long_days, &short_count, &long_count);
+  const double baseline_count = long_count - short_count;
   if (baseline_count < spec.min_baseline_count) return false;
 
   const Micros baseline_span =

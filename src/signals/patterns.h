@@ -130,6 +130,9 @@ class RateChangePattern {
   // Events over (now - days·24h, now], interpolated as described above.
   // REQUIRES: 1 <= days < kRateChangeDays.
   double Count(Micros now, int days) const;
+  // Count(now, short_days) and Count(now, long_days) in one walk (the rule
+  // reads both on every evaluation). REQUIRES: short_days <= long_days.
+  void Counts(Micros now, int short_days, int long_days, double* short_count, double* long_count) const;
   // Whether a daily re-check at `now` can still find anything: some event is
   // inside the long window.
   bool Active(Micros now, Micros long_window) const;
