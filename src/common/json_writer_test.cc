@@ -87,15 +87,25 @@ TEST(WriteJsonString, MatchesAByteByByteEscaperAtEveryPosition) {
   };
   std::mt19937_64 random(5);
   // Mostly plain text with UTF-8 and bytes next to the escaped ones (0x1f,
-  // 0x20, '!', '#', '[', ']', 0x7f, 0x80, 0xff), one escape somewhere.
+  // 0x20, '!', '#', '[', ']', 0x7f, 0x80, 0xff), and up to four escapes
+  // anywhere (the vector path resumes after each).
   const std::string alphabet = "abcXYZ 09\xc3\xa9\x1f\x20!#[]\x7f\x80\xff";
   const std::string escaped = std::string("\"\\\n\t\r\x01\x00", 7);
   for (int n = 0; n < 20'000; ++n) {
-    std::string text(random() % 40, 'a');
+    std::string text(random() % 80, 'a');
     for (char& c : text) c = alphabet[random() % alphabet.size()];
-    if (!text.empty() && n % 3 != 0) text[random() % text.size()] = escaped[random() % escaped.size()];
+    for (int k = n % 5; !text.empty() && k > 0; --k) {
+      text[random() % text.size()] = escaped[random() % escaped.size()];
+    }
     std::vector<char> buf(MaxJsonStringSize(text.size()));
     ASSERT_EQ(std::string(buf.data(), WriteJsonString(text, buf.data())), reference(text)) << n;
+  }
+  // Every byte escaped to six: the output fills exactly the room promised.
+  for (size_t size : {1, 15, 16, 17, 33, 100}) {
+    const std::string text(size, '\x01');
+    std::vector<char> buf(MaxJsonStringSize(size));
+    EXPECT_EQ(WriteJsonString(text, buf.data()) - buf.data(), static_cast<ptrdiff_t>(buf.size()));
+    EXPECT_EQ(std::string(buf.data(), buf.size()), reference(text));
   }
 }
 
