@@ -97,10 +97,8 @@ World& TheWorld() {
     event.name = "Page Viewed";
     event.channel = "browser";
     event.timezone = "Europe/Madrid";
-    FieldValue& tenure = event.traits.Add(static_cast<uint16_t>(w->catalog->TraitId("tenure_days")));
-    tenure.kind = FieldValue::Kind::kNumber;
-    FieldValue& plan = event.traits.Add(static_cast<uint16_t>(w->catalog->TraitId("plan")));
-    plan.kind = FieldValue::Kind::kString;
+    const auto tenure_id = static_cast<uint16_t>(w->catalog->TraitId("tenure_days"));
+    const auto plan_id = static_cast<uint16_t>(w->catalog->TraitId("plan"));
     for (const char* name : {"path", "step", "field", "order_id", "delay_days"}) {
       FieldValue& v = event.properties.Add(static_cast<uint16_t>(w->catalog->PropertyId(name)));
       v.kind = FieldValue::Kind::kString;
@@ -117,7 +115,13 @@ World& TheWorld() {
       customer->profile.id = id;
       event.user_id = id;
       event.message_id = id;
+      // Each set right after its Add: a later Add may move the list's slots.
+      event.traits.Clear();
+      FieldValue& tenure = event.traits.Add(tenure_id);
+      tenure.kind = FieldValue::Kind::kNumber;
       tenure.number = c % 400;
+      FieldValue& plan = event.traits.Add(plan_id);
+      plan.kind = FieldValue::Kind::kString;
       plan.text = c % 10 == 0 ? "enterprise" : "pro";
       for (size_t k = 0; k < std::size(kinds); ++k) {
         event.name = kinds[k];
