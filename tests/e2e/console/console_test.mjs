@@ -53,6 +53,18 @@ async function until(what, fn, seconds = 60) {
   }
 }
 
+// A check on the page after a key press: the page handles it asynchronously,
+// so look again for a while (a loaded machine renders late) before failing.
+async function checkSoon(what, fn, seconds = 10) {
+  const deadline = Date.now() + seconds * 1000;
+  let ok = await fn();
+  while (!ok && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    ok = await fn();
+  }
+  return check(what, ok);
+}
+
 const newKey = async (role, name) => (await must("POST", "/v1/keys", adminKey, { role, name })).secret;
 
 // A zone where it is midday now, so quiet hours (21:00-08:00) hold nothing.
@@ -153,7 +165,7 @@ async function main() {
   await page.keyboard.press("j");
   await page.keyboard.press("j");
   await page.keyboard.press("k");
-  check("Home, j, j, k select the second item", (await selectedId()) === queue[1].review_id);
+  await checkSoon("Home, j, j, k select the second item", async () => (await selectedId()) === queue[1].review_id);
 
   // Approve with an edit, keyboard only: the first item of a simulated
   // customer (else the second item), reached with PageDown and j.
@@ -164,11 +176,12 @@ async function main() {
   await page.keyboard.press("Home");
   for (let k = 0; k < Math.floor(targetIndex / 10); k++) await page.keyboard.press("PageDown");
   for (let k = 0; k < targetIndex % 10; k++) await page.keyboard.press("j");
-  check(`PageDown and j reach item ${targetIndex + 1} (${target.customer})`, (await selectedId()) === target.review_id);
+  await checkSoon(`PageDown and j reach item ${targetIndex + 1} (${target.customer})`,
+                  async () => (await selectedId()) === target.review_id);
   const edited = `Your order ${target.customer} is 3 days late; we have upgraded your shipping. (edited by ana)`;
   await page.keyboard.press("e");
-  check("e puts the cursor in the message editor",
-        await page.evaluate(() => document.activeElement?.id === "edit-message"));
+  await checkSoon("e puts the cursor in the message editor",
+                  () => page.evaluate(() => document.activeElement?.id === "edit-message"));
   await page.keyboard.press("Control+A");
   await page.keyboard.type(edited);
   await page.keyboard.press("Control+Enter");
@@ -181,12 +194,13 @@ async function main() {
   check("the item is recorded as approved with the edit",
         approved.some((i) => i.review_id === target.review_id && (i.message === edited || i.final_message === edited)),
         JSON.stringify(approved.find((i) => i.review_id === target.review_id) ?? null).slice(0, 400));
-  check("the approved item left the list", (await selectedId()) !== target.review_id);
+  await checkSoon("the approved item left the list", async () => (await selectedId()) !== target.review_id);
 
   // Reject, keyboard only: r, type the reason, Enter.
   const rejectedId = await selectedId();
   await page.keyboard.press("r");
-  check("r puts the cursor in the reason field", await page.evaluate(() => document.activeElement?.id === "reject-reason"));
+  await checkSoon("r puts the cursor in the reason field",
+                  () => page.evaluate(() => document.activeElement?.id === "reject-reason"));
   await page.keyboard.type("customer already called us");
   await page.keyboard.press("Enter");
   const rejected = await until("the rejection", async () => {
