@@ -208,9 +208,8 @@ void BM_FullPathPerEvent(benchmark::State& state) {
       }
       if (const Customer* c = peek_at(n + kVectors)) {
         c->signals.Prefetch();
-        __builtin_prefetch(c->profile.traits.data());
-        __builtin_prefetch(c->decisions.interventions.data());
-        __builtin_prefetch(c->decisions.last_properties.data());
+        c->decisions.Prefetch();
+        c->profile.Prefetch(ring[(n + kVectors) % kAhead].name);
       }
       if (const Customer* c = peek_at(n + kNested)) c->signals.PrefetchNested();
     }

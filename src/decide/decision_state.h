@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/common/prefetch.h"
 #include "upfront/status.h"
 #include "upfront/time.h"
 
@@ -88,6 +89,14 @@ struct DecisionState {
     return interventions[i];
   }
   bool operator==(const DecisionState&) const = default;
+
+  // Starts loading what deciding reads on every event (see
+  // src/common/prefetch.h): every intervention's ladder state, and the first
+  // line of the remembered properties.
+  void Prefetch() const {
+    PrefetchVector(interventions);
+    __builtin_prefetch(last_properties.data());
+  }
 
   void Encode(std::string* out) const;
   absl::Status Decode(std::string_view in);

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/common/prefetch.h"
 #include "src/common/string_map.h"
 #include "src/event/field_catalog.h"
 #include "upfront/event.h"
@@ -40,7 +41,7 @@ struct Profile {
   std::vector<std::string> merged_ids;  // canonical ids of profiles merged into this one
   // Indexed by the catalog's trait id; kind kNull with `has_trait` false = absent.
   std::vector<FieldValue> traits;
-  std::vector<bool> has_trait;
+  std::vector<uint8_t> has_trait;  // bytes, not bits: a block the look-ahead can prefetch
   std::vector<ChannelConsent> consent;
   Micros first_seen = 0;  // event time
   Micros last_seen = 0;
@@ -51,6 +52,14 @@ struct Profile {
   StringMap<uint64_t> event_counts;
 
   static constexpr size_t kMaxEventNames = 64;
+
+  // Starts loading what applying and reading an event named `event_name`
+  // reads (see src/common/prefetch.h).
+  void Prefetch(std::string_view event_name) const {
+    PrefetchVector(traits);
+    PrefetchVector(has_trait);
+    event_counts.prefetch(event_name);
+  }
 };
 
 // What applying events needs from the policy, precomputed once.

@@ -355,9 +355,10 @@ void Partition::LookAhead() {
     for (size_t line = 0; line < sizeof(CustomerState); line += 64) __builtin_prefetch(bytes + line);
   }
   if (const CustomerState* state = state_of(kVectors)) {
+    const Message* m = ring_.Peek(kVectors);
     state->signals.Prefetch();
-    __builtin_prefetch(state->profile.traits.data());
-    __builtin_prefetch(state->decisions.interventions.data());
+    state->decisions.Prefetch();
+    state->profile.Prefetch((m->event_ref ? *m->event_ref : m->event).name);
   }
   if (const CustomerState* state = state_of(kNested)) state->signals.PrefetchNested();
 }

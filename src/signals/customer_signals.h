@@ -96,6 +96,8 @@ class CustomerSignals {
   // Asks the CPU to start loading this state's heap blocks, so that an
   // OnEvent a few events later does not wait on memory (the partition looks
   // ahead in its queue). Reads only this object's own fields.
+  // Only the first line of each block: most events touch little beyond it,
+  // and loading more than is read delays what is.
   void Prefetch() const {
     __builtin_prefetch(decayed_.data());
     __builtin_prefetch(evidence_.data());
