@@ -17,22 +17,24 @@
 namespace upfront {
 
 
+// Fields ordered by size so that the three or so a policy has fit in as few
+// cache lines as they can (every decision reads them all).
 struct InterventionState {
-  int step = -1;               // the last step taken in the current episode; -1: none
-  Micros step_at = kNever;    // when it was taken
+  Micros step_at = kNever;    // when the last step was taken
   Micros last_contact = kNever;  // the last delivery of any step (intervention cooldown)
-  bool stopped = false;        // goal met, accepted or rejected by an agent: no more steps this episode
-  bool rejected = false;       // ... stopped by an agent's rejection
-  bool in_review = false;      // the last step waits for an agent
-  std::string review_id;       // ... in this review item
   Micros review_expires = kNever;
   Micros retry_at = kNever;   // a held step is looked at again then (quiet hours end, cooldown end)
-  uint32_t dismissals = 0;
   Micros last_dismissed = kNever;
   Micros suppressed_until = kNever;
   Micros snoozed_until = kNever;
-  bool declined = false;       // the customer turned this help off
+  std::string review_id;       // the item the last step waits in, when in_review
+  int step = -1;               // the last step taken in the current episode; -1: none
+  uint32_t dismissals = 0;
   int exposed_variant = -1;    // the variant (0 outside experiments) last logged as exposed; -1: never
+  bool stopped = false;        // goal met, accepted or rejected by an agent: no more steps this episode
+  bool rejected = false;       // ... stopped by an agent's rejection
+  bool in_review = false;      // the last step waits for an agent
+  bool declined = false;       // the customer turned this help off
   bool operator==(const InterventionState&) const = default;
 };
 
