@@ -209,7 +209,7 @@ void BM_FullPathPerEvent(benchmark::State& state) {
       if (const Customer* c = peek_at(n + kVectors)) {
         c->signals.Prefetch();
         c->decisions.Prefetch();
-        c->profile.Prefetch(ring[(n + kVectors) % kAhead].name);
+        c->profile.Prefetch();
       }
       if (const Customer* c = peek_at(n + kNested)) c->signals.PrefetchNested();
     }

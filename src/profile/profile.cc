@@ -11,7 +11,6 @@ namespace upfront {
 namespace {
 
 constexpr uint64_t kEncodingVersion = 1;
-constexpr std::string_view kOtherEvents = "(other)";
 
 void AddUnique(std::vector<std::string>* ids, std::string_view id) {
   if (id.empty()) return;
@@ -50,17 +49,6 @@ void EnsureTraitSlots(const ProfileRules& rules, Profile* profile) {
   if (profile->traits.size() < n) {
     profile->traits.resize(n);
     profile->has_trait.resize(n, false);
-  }
-}
-
-void CountEvent(Profile* profile, std::string_view name, uint64_t count) {
-  auto it = profile->event_counts.find(name);
-  if (it != profile->event_counts.end()) {
-    it->second += count;
-  } else if (profile->event_counts.size() < Profile::kMaxEventNames) {
-    profile->event_counts.emplace(name, count);
-  } else {
-    profile->event_counts[kOtherEvents] += count;
   }
 }
 
@@ -134,7 +122,7 @@ void ApplyEvent(const ProfileRules& rules, const Event& event, Profile* profile)
   if (const auto* roles = rules.RolesFor(event.name)) {
     for (OutcomeRole role : *roles) ++profile->outcome_counts[static_cast<int>(role)];
   }
-  CountEvent(profile, event.name, 1);
+  profile->event_counts.Add(event.name, 1);
 }
 
 void MergeProfiles(const ProfileRules& rules, Profile&& from, Profile* into) {
@@ -168,7 +156,7 @@ void MergeProfiles(const ProfileRules& rules, Profile&& from, Profile* into) {
   into->events += from.events;
   into->late_events += from.late_events;
   for (int i = 0; i < kOutcomeRoleCount; ++i) into->outcome_counts[i] += from.outcome_counts[i];
-  for (const auto& [name, count] : from.event_counts) CountEvent(into, name, count);
+  from.event_counts.ForEach([&](std::string_view name, uint64_t count) { into->event_counts.Add(name, count); });
 }
 
 void EncodeProfile(const ProfileRules& rules, const Profile& p, std::string* out) {
@@ -204,10 +192,10 @@ void EncodeProfile(const ProfileRules& rules, const Profile& p, std::string* out
   e.PutVarint(p.late_events);
   for (uint64_t count : p.outcome_counts) e.PutVarint(count);
   e.PutVarint(p.event_counts.size());
-  for (const auto& [name, count] : p.event_counts) {
+  p.event_counts.ForEach([&](std::string_view name, uint64_t count) {
     e.PutString(name);
     e.PutVarint(count);
-  }
+  });
 }
 
 absl::Status DecodeProfile(const ProfileRules& rules, std::string_view data, Profile* p) {
@@ -247,8 +235,8 @@ absl::Status DecodeProfile(const ProfileRules& rules, std::string_view data, Pro
   p->late_events = d.GetVarint();
   for (uint64_t& count : p->outcome_counts) count = d.GetVarint();
   for (uint64_t n = d.GetVarint(); d.ok() && n > 0; --n) {
-    std::string name(d.GetString());
-    p->event_counts[name] = d.GetVarint();
+    const std::string_view name = d.GetString();
+    p->event_counts.Add(name, d.GetVarint());
   }
   if (!d.ok()) return absl::DataLossError("stored profile is truncated or corrupt");
   return absl::OkStatus();
@@ -282,7 +270,7 @@ nlohmann::json ProfileToJson(const ProfileRules& rules, const Profile& p) {
   }
   j["outcomes"] = outcomes;
   nlohmann::json by_name = nlohmann::json::object();
-  for (const auto& [name, count] : p.event_counts) by_name[name] = count;
+  p.event_counts.ForEach([&](std::string_view name, uint64_t count) { by_name[std::string(name)] = count; });
   j["eventCounts"] = by_name;
   return j;
 }

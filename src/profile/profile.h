@@ -20,6 +20,7 @@
 #include "src/common/prefetch.h"
 #include "src/common/string_map.h"
 #include "src/event/field_catalog.h"
+#include "src/profile/event_counts.h"
 #include "upfront/event.h"
 #include "upfront/policy.h"
 #include "upfront/status.h"
@@ -48,17 +49,16 @@ struct Profile {
   uint64_t events = 0;
   uint64_t late_events = 0;
   std::array<uint64_t, kOutcomeRoleCount> outcome_counts{};
-  // Events by name; at most kMaxEventNames distinct names, the rest in "(other)".
-  StringMap<uint64_t> event_counts;
+  EventCounts event_counts;  // by event name
 
-  static constexpr size_t kMaxEventNames = 64;
+  static constexpr size_t kMaxEventNames = EventCounts::kMaxNames;
 
-  // Starts loading what applying and reading an event named `event_name`
-  // reads (see src/common/prefetch.h).
-  void Prefetch(std::string_view event_name) const {
+  // Starts loading what applying and reading an event reads (see
+  // src/common/prefetch.h).
+  void Prefetch() const {
     PrefetchVector(traits);
     PrefetchVector(has_trait);
-    event_counts.prefetch(event_name);
+    event_counts.Prefetch();
   }
 };
 

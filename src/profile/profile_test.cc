@@ -46,7 +46,7 @@ TEST_F(ProfileTest, CountsEventsOutcomesAndLateness) {
   EXPECT_EQ(p.first_seen, 100);
   EXPECT_EQ(p.last_seen, 200);
   EXPECT_EQ(p.outcome_counts[static_cast<int>(OutcomeRole::kCsat)], 1u);
-  EXPECT_EQ(p.event_counts.at("Page Viewed"), 1u);
+  EXPECT_EQ(p.event_counts.Count("Page Viewed"), 1u);
 }
 
 TEST_F(ProfileTest, ConsentTraitsSetChannelConsentAndOlderStatementsDoNotOverride) {
@@ -107,7 +107,28 @@ TEST_F(ProfileTest, EventNamesAreBounded) {
   Profile p;
   for (int i = 0; i < 100; ++i) ApplyEvent(rules_, MakeEvent("event-" + std::to_string(i), i), &p);
   EXPECT_EQ(p.event_counts.size(), Profile::kMaxEventNames + 1);
-  EXPECT_EQ(p.event_counts.at("(other)"), 100 - Profile::kMaxEventNames);
+  EXPECT_EQ(p.event_counts.Count("(other)"), 100 - Profile::kMaxEventNames);
+  EXPECT_EQ(p.event_counts.Count("event-0"), 1u);
+  EXPECT_EQ(p.event_counts.Count("event-99"), 0u);  // counted under (other)
+}
+
+TEST(EventCounts, CountsByNameInFirstSeenOrderAndMergesByAdding) {
+  EventCounts counts;
+  counts.Add("Page Viewed", 1);
+  counts.Add("Order Completed", 2);
+  counts.Add("Page Viewed", 3);
+  EXPECT_EQ(counts.Count("Page Viewed"), 4u);
+  EXPECT_EQ(counts.Count("Order Completed"), 2u);
+  EXPECT_EQ(counts.Count("page viewed"), 0u);
+  std::vector<std::pair<std::string, uint64_t>> listed;
+  counts.ForEach([&](std::string_view name, uint64_t n) { listed.emplace_back(name, n); });
+  EXPECT_EQ(listed, (std::vector<std::pair<std::string, uint64_t>>{{"Page Viewed", 4}, {"Order Completed", 2}}));
+  EventCounts same;
+  same.Add("Page Viewed", 4);
+  same.Add("Order Completed", 2);
+  EXPECT_EQ(same, counts);
+  same.Add("Order Completed", 1);
+  EXPECT_FALSE(same == counts);
 }
 
 }  // namespace

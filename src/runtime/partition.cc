@@ -355,10 +355,9 @@ void Partition::LookAhead() {
     for (size_t line = 0; line < sizeof(CustomerState); line += 64) __builtin_prefetch(bytes + line);
   }
   if (const CustomerState* state = state_of(kVectors)) {
-    const Message* m = ring_.Peek(kVectors);
     state->signals.Prefetch();
     state->decisions.Prefetch();
-    state->profile.Prefetch((m->event_ref ? *m->event_ref : m->event).name);
+    state->profile.Prefetch();
   }
   if (const CustomerState* state = state_of(kNested)) state->signals.PrefetchNested();
 }
