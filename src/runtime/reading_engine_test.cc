@@ -203,10 +203,12 @@ models:
   // Customers who come in with a ticket cancel within the day; customers who
   // come in for a session never do. Each customer's first reading is the
   // moment the model learns from.
-  std::string events;
+  // Two cohorts a day apart (c0-c99 on the 2nd, c100-c199 on the 3rd).
+  std::string cohorts[2];
   for (int c = 0; c < 200; ++c) {
     const std::string id = "c" + std::to_string(c);
     const std::string day = c < 100 ? "2026-11-02" : "2026-11-03";
+    std::string& events = cohorts[c < 100 ? 0 : 1];
     if (c % 2 == 0) {
       events += Track("userId", id, "Support Ticket Opened", day + "T08:00:00Z", id + "-t");
       events += Track("userId", id, "Subscription Cancelled", day + "T10:00:00Z", id + "-x");
@@ -214,17 +216,23 @@ models:
       events += Track("userId", id, "Session Started", day + "T08:00:00Z", id + "-s");
     }
   }
-  Ingest(events);
-  // Positives are known; negatives not yet. Nothing is learnt from them
-  // until their horizon closes, so the learner never sees positives alone:
-  // the weights are still the policy's but for the probe's one negative.
   auto ticket_push = [&](const std::string& id, const std::string& at) {
-    for (const auto& f : model(id, at)["top_features"]) {
+    const nlohmann::json reading = model(id, at);  // kept: the loop must not outlive it
+    for (const auto& f : reading["top_features"]) {
       if (f["feature"] == "counts.contact_opened.7d") return f["contribution"].get<double>();
     }
     return 0.0;
   };
-  EXPECT_EQ(ticket_push("c0", "2026-11-03T08:00:00Z"), 0);
+  Ingest(cohorts[0]);
+  // The first cohort's positives are known (cancelled at 10:00), its
+  // negatives not yet. Nothing is learnt from either until their horizon
+  // closes, so the learner never sees positives alone: the ticket weight is
+  // still the policy's 0 (the probe's negative, learnt, had no ticket).
+  EXPECT_EQ(ticket_push("c0", "2026-11-02T10:00:00Z"), 0);
+  // The next day's events close the first cohort's horizon: tickets now
+  // push churn up.
+  Ingest(cohorts[1]);
+  EXPECT_GT(ticket_push("c0", "2026-11-03T08:00:00Z"), 0.1);
   // The horizon of the quiet customers' moments passes: those are negatives.
   ASSERT_TRUE(engine_->AdvanceClock(*ParseTimestamp("2026-11-06T00:00:00Z")).ok());
   EXPECT_NE(model("c0", "2026-11-06T00:00:00Z")["version"], policy_version);
