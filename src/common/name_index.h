@@ -1,4 +1,4 @@
-// A fixed set of names (a policy's kept fields, its event names) and the
+// A fixed set of names (a policy's kept properties and traits) and the
 // position of each, looked up many times per event.
 //
 //   NameIndex index({"step", "path"});
@@ -9,8 +9,8 @@
 // lookup there hashes the whole name and probes a general table (about 140
 // instructions). Here the slot comes from the length and the first and last
 // four bytes, and a hit or a miss costs one or two slot reads and, when the
-// length matches, one comparison: the event parser does this for every field
-// of every event. Not for sets an attacker can choose (a crafted set could
+// length matches, one comparison: the event parser looks up every property
+// and trait key of every event. Not for sets an attacker can choose (a crafted set could
 // make every name share a slot; lookups stay correct, only slower).
 #pragma once
 
@@ -50,8 +50,6 @@ class NameIndex {
       }
     }
   }
-
-  size_t size() const { return names_.size(); }
 
  private:
   struct Slot {

@@ -5,7 +5,6 @@
 #include <charconv>
 
 #include "src/common/hash.h"
-#include "src/common/name_index.h"
 #include "src/common/time_format.h"
 
 namespace upfront {
@@ -21,24 +20,6 @@ namespace {
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
-
-// The event's own keys and the context keys read, by position in the
-// NameIndex below (one lookup per key instead of a chain of comparisons).
-enum class TopKey {
-  kOther = -1, kType, kMessageId, kUserId, kAnonymousId, kPreviousId, kGroupId, kEvent, kName,
-  kTimestamp, kOriginalTimestamp, kSentAt, kReceivedAt, kLate, kProperties, kTraits, kContext,
-};
-const NameIndex& TopKeys() {
-  static const NameIndex keys({"type", "messageId", "userId", "anonymousId", "previousId", "groupId",
-                               "event", "name", "timestamp", "originalTimestamp", "sentAt", "receivedAt",
-                               "_late", "properties", "traits", "context"});
-  return keys;
-}
-enum class ContextKey { kOther = -1, kPage, kUserAgent, kApp, kDevice, kTimezone, kLocale, kChannel, kTraits };
-const NameIndex& ContextKeys() {
-  static const NameIndex keys({"page", "userAgent", "app", "device", "timezone", "locale", "channel", "traits"});
-  return keys;
-}
 
 // The object behind an element already known to be one.
 simdjson::dom::object AsObject(element value) {
@@ -224,74 +205,55 @@ bool EventParser::ParseImpl(std::string_view raw, const ParseDefaults& defaults,
   bool has_properties = false, has_traits = false, has_context = false;
 
   for (auto [key, value] : AsObject(root)) {
-    switch (static_cast<TopKey>(TopKeys().Find(key))) {
-      case TopKey::kType: {
-        if (value.type() != element_type::STRING) {
-          return Fail(error, "type", "must be a string, not " + std::string(TypeWord(value.type())));
-        }
-        std::string_view t = value.get_string().value_unsafe();
-        if (!ParseType(t, &out->type)) {
-          return Fail(error, "type", "unknown type '" + std::string(t.substr(0, 64)) +
-                                         "'; expected one of track, identify, page, screen, group, alias");
-        }
-        has_type = true;
-        break;
+    if (key == "type") {
+      if (value.type() != element_type::STRING) {
+        return Fail(error, "type", "must be a string, not " + std::string(TypeWord(value.type())));
       }
-      case TopKey::kMessageId:
-        if (!ReadId(value, "messageId", limits_.max_id_bytes, &out->message_id, error)) return false;
-        break;
-      case TopKey::kUserId:
-        if (!ReadId(value, "userId", limits_.max_id_bytes, &out->user_id, error)) return false;
-        break;
-      case TopKey::kAnonymousId:
-        if (!ReadId(value, "anonymousId", limits_.max_id_bytes, &out->anonymous_id, error)) return false;
-        break;
-      case TopKey::kPreviousId:
-        if (!ReadId(value, "previousId", limits_.max_id_bytes, &out->previous_id, error)) return false;
-        break;
-      case TopKey::kGroupId:
-        if (!ReadId(value, "groupId", limits_.max_id_bytes, &out->group_id, error)) return false;
-        break;
-      case TopKey::kEvent:
-        if (value.type() != element_type::STRING && value.type() != element_type::NULL_VALUE) {
-          return Fail(error, "event", "must be a string, not " + std::string(TypeWord(value.type())));
-        }
-        if (value.type() == element_type::STRING) {
-          event_name = value.get_string().value_unsafe();
-          has_event = true;
-        }
-        break;
-      case TopKey::kName:
-        if (!ReadString(value, "name", &out->page_name, error)) return false;
-        break;
-      case TopKey::kTimestamp:
-        if (!ReadTime(value, "timestamp", &timestamp, error)) return false;
-        break;
-      case TopKey::kOriginalTimestamp:
-        if (!ReadTime(value, "originalTimestamp", &original_timestamp, error)) return false;
-        break;
-      case TopKey::kSentAt:
-        if (!ReadTime(value, "sentAt", &sent_at, error)) return false;
-        break;
-      case TopKey::kReceivedAt:
-        if (stored && !ReadTime(value, "receivedAt", &received_at, error)) return false;
-        break;
-      case TopKey::kLate:
-        if (stored) out->late = value.type() == element_type::BOOL && value.get_bool().value_unsafe();
-        break;
-      case TopKey::kProperties:
-        properties = value;
-        has_properties = true;
-        break;
-      case TopKey::kTraits:
-        traits = value;
-        has_traits = true;
-        break;
-      case TopKey::kContext:
-        context = value;
-        has_context = true;
-        break;
-      case TopKey::kOther: break;
+      std::string_view t = value.get_string().value_unsafe();
+      if (!ParseType(t, &out->type)) {
+        return Fail(error, "type", "unknown type '" + std::string(t.substr(0, 64)) +
+                                       "'; expected one of track, identify, page, screen, group, alias");
+      }
+      has_type = true;
+    } else if (key == "messageId") {
+      if (!ReadId(value, "messageId", limits_.max_id_bytes, &out->message_id, error)) return false;
+    } else if (key == "userId") {
+      if (!ReadId(value, "userId", limits_.max_id_bytes, &out->user_id, error)) return false;
+    } else if (key == "anonymousId") {
+      if (!ReadId(value, "anonymousId", limits_.max_id_bytes, &out->anonymous_id, error)) return false;
+    } else if (key == "previousId") {
+      if (!ReadId(value, "previousId", limits_.max_id_bytes, &out->previous_id, error)) return false;
+    } else if (key == "groupId") {
+      if (!ReadId(value, "groupId", limits_.max_id_bytes, &out->group_id, error)) return false;
+    } else if (key == "event") {
+      if (value.type() != element_type::STRING && value.type() != element_type::NULL_VALUE) {
+        return Fail(error, "event", "must be a string, not " + std::string(TypeWord(value.type())));
+      }
+      if (value.type() == element_type::STRING) {
+        event_name = value.get_string().value_unsafe();
+        has_event = true;
+      }
+    } else if (key == "name") {
+      if (!ReadString(value, "name", &out->page_name, error)) return false;
+    } else if (key == "timestamp") {
+      if (!ReadTime(value, "timestamp", &timestamp, error)) return false;
+    } else if (key == "originalTimestamp") {
+      if (!ReadTime(value, "originalTimestamp", &original_timestamp, error)) return false;
+    } else if (key == "sentAt") {
+      if (!ReadTime(value, "sentAt", &sent_at, error)) return false;
+    } else if (key == "receivedAt" && stored) {
+      if (!ReadTime(value, "receivedAt", &received_at, error)) return false;
+    } else if (key == "_late" && stored) {
+      out->late = value.type() == element_type::BOOL && value.get_bool().value_unsafe();
+    } else if (key == "properties") {
+      properties = value;
+      has_properties = true;
+    } else if (key == "traits") {
+      traits = value;
+      has_traits = true;
+    } else if (key == "context") {
+      context = value;
+      has_context = true;
     }
   }
   if (!has_type) return Fail(error, "type", "is missing; expected one of track, identify, page, screen, group, alias");
@@ -336,39 +298,26 @@ bool EventParser::ParseImpl(std::string_view raw, const ParseDefaults& defaults,
       // analytics.js a page and userAgent, mobile SDKs an app and device.
       std::string_view implied_channel;
       for (auto [key, value] : AsObject(context)) {
-        switch (static_cast<ContextKey>(ContextKeys().Find(key))) {
-          case ContextKey::kPage:
-            implied_channel = "browser";
-            if (out->type == EventType::kPage && value.type() == element_type::OBJECT) {
-              int path_id = catalog_->PropertyId("path");
-              element path;
-              if (path_id >= 0 && !out->properties.Find(static_cast<uint16_t>(path_id)) &&
-                  !value["path"].get(path)) {
-                StoreField(path, catalog_->PropertyHashed(static_cast<uint16_t>(path_id)), stored,
-                           catalog_->hash_key(), &out->properties.Add(static_cast<uint16_t>(path_id)));
-              }
-            }
-            break;
-          case ContextKey::kUserAgent: implied_channel = "browser"; break;
-          case ContextKey::kApp:
-          case ContextKey::kDevice:
-            if (implied_channel.empty()) implied_channel = "mobile";
-            break;
-          case ContextKey::kTimezone:
-            if (!ReadString(value, "context.timezone", &out->timezone, error)) return false;
-            break;
-          case ContextKey::kLocale:
-            if (!ReadString(value, "context.locale", &out->locale, error)) return false;
-            break;
-          case ContextKey::kChannel:
-            if (!ReadString(value, "context.channel", &out->channel, error)) return false;
-            break;
-          case ContextKey::kTraits:
-            if (!ReadFields(value, "context.traits", Section::kTraits, *catalog_, stored, &out->traits, error)) {
-              return false;
-            }
-            break;
-          case ContextKey::kOther: break;
+        if (key == "page" || key == "userAgent") implied_channel = "browser";
+        if (implied_channel.empty() && (key == "app" || key == "device")) implied_channel = "mobile";
+        if (key == "timezone") {
+          if (!ReadString(value, "context.timezone", &out->timezone, error)) return false;
+        } else if (key == "locale") {
+          if (!ReadString(value, "context.locale", &out->locale, error)) return false;
+        } else if (key == "channel") {
+          if (!ReadString(value, "context.channel", &out->channel, error)) return false;
+        } else if (key == "traits") {
+          if (!ReadFields(value, "context.traits", Section::kTraits, *catalog_, stored, &out->traits, error)) {
+            return false;
+          }
+        } else if (key == "page" && out->type == EventType::kPage && value.type() == element_type::OBJECT) {
+          int path_id = catalog_->PropertyId("path");
+          element path;
+          if (path_id >= 0 && !out->properties.Find(static_cast<uint16_t>(path_id)) &&
+              !value["path"].get(path)) {
+            StoreField(path, catalog_->PropertyHashed(static_cast<uint16_t>(path_id)), stored,
+                       catalog_->hash_key(), &out->properties.Add(static_cast<uint16_t>(path_id)));
+          }
         }
       }
       if (out->channel.empty()) out->channel.assign(implied_channel);
