@@ -1,0 +1,105 @@
+#include "src/server/http/decision_ledger.h"
+
+#include <rocksdb/db.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "src/common/scratch_dir.h"
+
+namespace upfront {
+namespace {
+
+constexpr Micros kNoon = 1'795'000'000'000'000;
+
+RecordedDecision Decision(const std::string& id, const std::string& customer, Micros at, bool nudge) {
+  RecordedDecision d;
+  d.id = id;
+  d.customer = customer;
+  d.at = at;
+  d.json = R"({"decision_id":")" + id + R"(","customer":")" + customer + R"(","action":"deliver"})";
+  d.nudge = nudge;
+  d.nudge_expires = at + kMicrosPerDay;
+  d.may_be_recorded = false;
+  return d;
+}
+
+std::vector<std::string> Ids(const nlohmann::json& decisions) {
+  std::vector<std::string> ids;
+  for (const nlohmann::json& d : decisions) ids.push_back(d["decision_id"]);
+  return ids;
+}
+
+TEST(DecisionLedger, FindsEachCustomersDecisionsAndPendingNudges) {
+  ScratchDir dir("ledger-test");
+  auto ledger = DecisionLedger::Open(dir.path());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  ASSERT_TRUE((*ledger)
+                  ->Record({Decision("a1", "ann", kNoon, true), Decision("b1", "bob", kNoon + 1, false),
+                            Decision("a2", "ann", kNoon + 2, false), Decision("a3", "ann", kNoon + 3, true)})
+                  .ok());
+
+  auto anns = (*ledger)->CustomerDecisions({"ann"}, 10);
+  ASSERT_TRUE(anns.ok());
+  EXPECT_THAT(Ids(*anns), ::testing::ElementsAre("a3", "a2", "a1"));  // newest first
+  EXPECT_THAT(Ids(*(*ledger)->CustomerDecisions({"ann"}, 2)), ::testing::ElementsAre("a3", "a2"));
+  EXPECT_THAT(Ids(*(*ledger)->CustomerDecisions({"bob"}, 10)), ::testing::ElementsAre("b1"));
+
+  EXPECT_THAT(Ids(*(*ledger)->PendingNudges({"ann"}, kNoon)), ::testing::ElementsAre("a1", "a3"));
+  EXPECT_TRUE((*(*ledger)->PendingNudges({"bob"}, kNoon)).empty());
+  EXPECT_EQ((*ledger)->pending_nudges(), 2u);
+
+  ASSERT_TRUE((*ledger)->RecordFeedback("a1", "accepted", kNoon + 10).ok());
+  EXPECT_THAT(Ids(*(*ledger)->PendingNudges({"ann"}, kNoon)), ::testing::ElementsAre("a3"));
+  EXPECT_EQ((*ledger)->pending_nudges(), 1u);
+}
+
+TEST(DecisionLedger, ErasureRemovesEveryDecisionAndNudgeOfTheCustomerOnly) {
+  ScratchDir dir("ledger-test");
+  auto ledger = DecisionLedger::Open(dir.path());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  ASSERT_TRUE((*ledger)
+                  ->Record({Decision("a1", "ann", kNoon, true), Decision("b1", "bob", kNoon + 1, true),
+                            Decision("a2", "ann-merged", kNoon + 2, false)})
+                  .ok());
+  auto erased = (*ledger)->EraseCustomers({"ann", "ann-merged"});
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(*erased, 2u);
+  EXPECT_TRUE((*(*ledger)->CustomerDecisions({"ann", "ann-merged"}, 10)).empty());
+  EXPECT_TRUE((*(*ledger)->PendingNudges({"ann"}, kNoon)).empty());
+  EXPECT_EQ((*ledger)->Get("a1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Ids(*(*ledger)->CustomerDecisions({"bob"}, 10)), ::testing::ElementsAre("b1"));
+  EXPECT_EQ((*ledger)->pending_nudges(), 1u);
+}
+
+// A ledger written before the customer keys had column families of their
+// own: opening it moves them, and nothing is lost.
+TEST(DecisionLedger, OpensALedgerThatKeptCustomerKeysInTheDefaultFamily) {
+  ScratchDir dir("ledger-test");
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const auto key = [](char space, std::string_view rest) { return std::string{space, '\0'} + std::string(rest); };
+    std::string by_time = key('c', std::string("ann") + '\0');
+    for (int shift = 56; shift >= 0; shift -= 8) by_time.push_back(static_cast<char>(kNoon >> shift));
+    by_time += "a1";
+    ASSERT_TRUE(db->Put({}, key('d', "a1"), R"({"decision_id":"a1","customer":"ann"})").ok());
+    ASSERT_TRUE(db->Put({}, key('n', "a1"), R"({"customer":"ann","expires":"2099-01-01T00:00:00Z","status":"pending"})")
+                    .ok());
+    ASSERT_TRUE(db->Put({}, by_time, "").ok());
+    ASSERT_TRUE(db->Put({}, key('p', std::string("ann") + '\0' + "a1"), "").ok());
+  }
+  for (int open = 0; open < 2; ++open) {  // the move happens once; the second open finds it done
+    auto ledger = DecisionLedger::Open(dir.path());
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    EXPECT_THAT(Ids(*(*ledger)->CustomerDecisions({"ann"}, 10)), ::testing::ElementsAre("a1"));
+    EXPECT_THAT(Ids(*(*ledger)->PendingNudges({"ann"}, kNoon)), ::testing::ElementsAre("a1"));
+    EXPECT_EQ((*ledger)->pending_nudges(), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace upfront
