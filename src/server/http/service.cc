@@ -513,11 +513,14 @@ void ServiceImpl::ProcessDecisions(std::vector<ToldDecision>& batch) {
     // Not the runtime lock: a partition may be waiting for this batch to be
     // durable while a policy activation holds that lock.
     std::lock_guard lock(delivery_mu_);
-    for (const OutboxMessage& m : webhooks) {
-      absl::Status s = delivery_outbox_ != nullptr ? delivery_outbox_->Enqueue(m)
-                                                   : absl::UnavailableError("the outbox is closed");
-      if (!s.ok()) {
-        spdlog::error("webhook {} for decision not queued: {}", m.id, s.ToString());
+    const std::vector<absl::Status> queued =
+        delivery_outbox_ != nullptr
+            ? delivery_outbox_->EnqueueMany(webhooks)
+            : std::vector<absl::Status>(webhooks.size(), absl::UnavailableError("the outbox is closed"));
+    for (size_t i = 0; i < webhooks.size(); ++i) {
+      const OutboxMessage& m = webhooks[i];
+      if (!queued[i].ok()) {
+        spdlog::error("webhook {} for decision not queued: {}", m.id, queued[i].ToString());
         continue;
       }
       audit.push_back({"engine", "delivery.queued", {m.customer}, m.id.substr(4),

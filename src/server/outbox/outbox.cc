@@ -148,7 +148,8 @@ class Outbox::Impl {
     return absl::OkStatus();
   }
 
-  absl::Status Enqueue(const OutboxMessage& message) {
+  static absl::Status CheckMessage(const OutboxMessage& message,
+                                   const absl::flat_hash_map<std::string, Endpoint>& endpoints) {
     if (std::string why = CheckMessageId(message.id); !why.empty()) {
       return absl::InvalidArgumentError(why);
     }
@@ -157,45 +158,77 @@ class Outbox::Impl {
           fmt::format("message '{}' needs the customer's id (erasure and export find items by it)",
                       message.id));
     }
-    if (!endpoints_.contains(message.endpoint)) {
+    if (!endpoints.contains(message.endpoint)) {
       return absl::NotFoundError(
           fmt::format("message '{}': no webhook endpoint named '{}' is configured", message.id,
                       message.endpoint));
     }
-    std::lock_guard lock(mu_);
-    UPFRONT_RETURN_IF_ERROR(store_error_);
-    UPFRONT_ASSIGN_OR_RETURN(std::optional<Item> existing, ReadItem(message.id, nullptr));
-    if (existing) return absl::OkStatus();  // at most once per id
-
-    Item item;
-    item.id = message.id;
-    item.endpoint = message.endpoint;
-    item.customer = message.customer;
-    item.type = message.type;
-    item.payload = message.payload;
-    item.seq = next_seq_;
-    item.created = clock_->Now();
-    if (disabled_.contains(item.endpoint)) {
-      item.state = ItemState::kDead;
-      item.last_error = DisabledReason(item.endpoint);
-    } else {
-      item.next_attempt = item.created;
-    }
-    rocksdb::WriteBatch batch;
-    batch.Put(ItemKey(item.id), EncodeItem(item));
-    batch.Put(StateKey(item.state, item.seq), item.id);
-    batch.Put(outbox_internal::CustomerKey(item.customer, item.id), "");
-    batch.Put(std::string(outbox_internal::kNextSeqKey), outbox_internal::EncodeSeq(next_seq_ + 1));
-    UPFRONT_RETURN_IF_ERROR(Write(&batch));
-    ++next_seq_;
-    ++stats_.enqueued;
-    if (item.state == ItemState::kDead) {
-      ++dead_;
-    } else {
-      AddPending(item);
-      Wake();
-    }
     return absl::OkStatus();
+  }
+
+  // One synced write for all the new ones: each Enqueue is an fsync, and the
+  // server queues a batch of decisions' webhooks at a time.
+  std::vector<absl::Status> EnqueueMany(std::span<const OutboxMessage> messages) {
+    std::vector<absl::Status> statuses(messages.size());
+    for (size_t i = 0; i < messages.size(); ++i) statuses[i] = CheckMessage(messages[i], endpoints_);
+    std::lock_guard lock(mu_);
+    std::vector<Item> added;
+    std::vector<size_t> added_from;  // index in messages
+    absl::flat_hash_set<std::string_view> ids;
+    rocksdb::WriteBatch batch;
+    const Micros now = clock_->Now();
+    for (size_t i = 0; i < messages.size(); ++i) {
+      if (!statuses[i].ok()) continue;
+      if (!store_error_.ok()) {
+        statuses[i] = store_error_;
+        continue;
+      }
+      const OutboxMessage& message = messages[i];
+      if (!ids.insert(message.id).second) continue;  // at most once per id
+      absl::StatusOr<std::optional<Item>> existing = ReadItem(message.id, nullptr);
+      if (!existing.ok()) {
+        statuses[i] = existing.status();
+        continue;
+      }
+      if (*existing) continue;
+      Item& item = added.emplace_back();
+      added_from.push_back(i);
+      item.id = message.id;
+      item.endpoint = message.endpoint;
+      item.customer = message.customer;
+      item.type = message.type;
+      item.payload = message.payload;
+      item.seq = next_seq_ + added.size() - 1;
+      item.created = now;
+      if (disabled_.contains(item.endpoint)) {
+        item.state = ItemState::kDead;
+        item.last_error = DisabledReason(item.endpoint);
+      } else {
+        item.next_attempt = item.created;
+      }
+      batch.Put(ItemKey(item.id), EncodeItem(item));
+      batch.Put(StateKey(item.state, item.seq), item.id);
+      batch.Put(outbox_internal::CustomerKey(item.customer, item.id), "");
+    }
+    if (added.empty()) return statuses;
+    batch.Put(std::string(outbox_internal::kNextSeqKey), outbox_internal::EncodeSeq(next_seq_ + added.size()));
+    if (absl::Status written = Write(&batch); !written.ok()) {
+      for (size_t i : added_from) statuses[i] = written;
+      return statuses;
+    }
+    next_seq_ += added.size();
+    stats_.enqueued += added.size();
+    bool wake = false;
+    for (const Item& item : added) {
+      if (item.state == ItemState::kDead) {
+        ++dead_;
+      } else {
+        AddPending(item);
+        wake = true;
+      }
+    }
+    if (wake) Wake();
+    return statuses;
   }
 
   absl::StatusOr<size_t> DeliverDue() {
@@ -742,7 +775,12 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(const std::string& dir,
 Outbox::Outbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Outbox::~Outbox() = default;
 
-absl::Status Outbox::Enqueue(const OutboxMessage& message) { return impl_->Enqueue(message); }
+absl::Status Outbox::Enqueue(const OutboxMessage& message) {
+  return impl_->EnqueueMany(std::span<const OutboxMessage>(&message, 1)).front();
+}
+std::vector<absl::Status> Outbox::EnqueueMany(std::span<const OutboxMessage> messages) {
+  return impl_->EnqueueMany(messages);
+}
 absl::StatusOr<size_t> Outbox::DeliverDue() { return impl_->DeliverDue(); }
 void Outbox::Start() { impl_->Start(); }
 void Outbox::Stop() { impl_->Stop(); }

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -123,6 +124,8 @@ class Outbox {
   // for an endpoint that is not configured. A message for a disabled endpoint
   // goes straight to the dead-letter list.
   absl::Status Enqueue(const OutboxMessage& message);
+  // The same for several, in one synced write; each message's own status.
+  std::vector<absl::Status> EnqueueMany(std::span<const OutboxMessage> messages);
 
   // One pass: attempts every message due by clock->Now(), one after another;
   // returns the attempts made. Deterministic with an injected clock (tests).

@@ -540,6 +540,37 @@ TEST_F(OutboxTest, RefusesMalformedMessagesAndEndpoints) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(OutboxTest, EnqueueManyGivesEachMessageItsOwnStatusAndAddsEachIdOnce) {
+  receiver_.Script({}, /*fallback=*/{200});
+  auto outbox = Open();
+  ASSERT_TRUE(outbox->Enqueue(Message("msg_old")).ok());
+  const std::vector<OutboxMessage> messages = {Message("msg_1"), Message("msg.bad"), Message("msg_old"),
+                                               Message("msg_2", "cust-2"), Message("msg_1"),
+                                               Message("msg_3", "cust-1", "pager")};
+  const std::vector<absl::Status> statuses = outbox->EnqueueMany(messages);
+  ASSERT_THAT(statuses, SizeIs(messages.size()));
+  EXPECT_TRUE(statuses[0].ok());
+  EXPECT_EQ(statuses[1].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(statuses[2].ok());  // already queued: not added again
+  EXPECT_TRUE(statuses[3].ok());
+  EXPECT_TRUE(statuses[4].ok());  // the same id twice in one call: added once
+  EXPECT_EQ(statuses[5].code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(outbox->Stats().enqueued, 3u);
+
+  outbox.reset();
+  outbox = Open();  // durable, with sequence numbers that keep their order
+  EXPECT_EQ(outbox->Stats().pending, 3u);
+  EXPECT_EQ(Deliver(*outbox), 3u);
+  std::vector<std::string> delivered;
+  for (const Received& r : receiver_.requests()) delivered.push_back(r.header("webhook-id"));
+  EXPECT_THAT(delivered, ::testing::UnorderedElementsAre("msg_old", "msg_1", "msg_2"));
+  ASSERT_TRUE(outbox->Enqueue(Message("msg_4")).ok());
+  const nlohmann::json items = Items(*outbox);
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[0]["id"], "msg_old");  // oldest first
+  EXPECT_EQ(items[3]["id"], "msg_4");
+}
+
 TEST_F(OutboxTest, TheDeliveryThreadDeliversWhatOtherThreadsEnqueue) {
   auto outbox = Open();
   outbox->Start();
