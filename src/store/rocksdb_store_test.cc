@@ -1,4 +1,6 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include "src/common/manual_clock.h"
 #include "src/store/store.h"
@@ -97,6 +99,75 @@ TEST(RocksDbStore, PurgeRemovesOnlyRecordsBeforeTheCutoff) {
   std::vector<uint64_t> seqs;
   ASSERT_TRUE(store->ScanLog(0, [&](const LogRecord& r) { seqs.push_back(r.seq); return true; }).ok());
   EXPECT_EQ(seqs, std::vector<uint64_t>{2});
+}
+
+std::vector<std::string> RecordKeys(StateStore& store, std::string_view kind) {
+  std::vector<std::string> keys;
+  EXPECT_TRUE(store.ScanRecords(kind, [&](std::string_view key, std::string_view) {
+    keys.emplace_back(key);
+    return true;
+  }).ok());
+  return keys;
+}
+
+TEST(RocksDbStore, RecordsOfEachKindScanInKeyOrderAndEraseByCustomer) {
+  testing::TempDir dir;
+  {
+    auto store = Open(dir.path());
+    // Measurement kinds and others live in different column families.
+    ASSERT_TRUE(store
+                    ->PutRecords(std::vector<StateStore::RecordWrite>{
+                        {"exposure", "zoe|tip|", R"({"customer":"zoe"})"},
+                        {"exposure", "ann|tip|", R"({"customer":"ann"})"},
+                        {"action", "ann|01|d1", R"({"customer":"ann"})"},
+                        {"review", "r1", R"({"customer":"ann"})"},
+                        {"review", "r2", R"({"customer":"zoe"})"}})
+                    .ok());
+    ASSERT_TRUE(store->PutRecord("exposure", "bob|tip|", R"({"customer":"bob"})").ok());
+    EXPECT_THAT(RecordKeys(*store, "exposure"), ::testing::ElementsAre("ann|tip|", "bob|tip|", "zoe|tip|"));
+  }
+  auto store = Open(dir.path());
+  EXPECT_THAT(RecordKeys(*store, "exposure"), ::testing::ElementsAre("ann|tip|", "bob|tip|", "zoe|tip|"));
+  EXPECT_THAT(RecordKeys(*store, "action"), ::testing::ElementsAre("ann|01|d1"));
+  std::string value;
+  ASSERT_TRUE(*store->GetRecord("exposure", "bob|tip|", &value));
+  EXPECT_EQ(value, R"({"customer":"bob"})");
+  EXPECT_FALSE(*store->GetRecord("review", "bob|tip|", &value));
+
+  ASSERT_TRUE(store->EraseCustomer(std::vector<std::string>{"ann"}).ok());
+  EXPECT_THAT(RecordKeys(*store, "exposure"), ::testing::ElementsAre("bob|tip|", "zoe|tip|"));
+  EXPECT_THAT(RecordKeys(*store, "action"), ::testing::ElementsAre());
+  EXPECT_THAT(RecordKeys(*store, "review"), ::testing::ElementsAre("r2"));
+}
+
+// A data directory from before the "measurement" column family kept
+// exposures and actions in "records": they move over at open, once.
+TEST(RocksDbStore, OpensADirectoryThatKeptMeasurementRecordsWithTheOthers) {
+  testing::TempDir dir;
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", "events", "dedup", "history", "identity", "state", "timers", "records"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(options), dir.path(), families, &handles, &raw).ok());
+    rocksdb::ColumnFamilyHandle* records = handles.back();
+    ASSERT_TRUE(raw->Put({}, records, std::string("exposure") + '\0' + "ann|tip|", "{}").ok());
+    ASSERT_TRUE(raw->Put({}, records, std::string("action") + '\0' + "ann|01|d1", "{}").ok());
+    ASSERT_TRUE(raw->Put({}, records, std::string("review") + '\0' + "r1", "{}").ok());
+    for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+    delete raw;
+  }
+  for (int open = 0; open < 2; ++open) {
+    auto store = Open(dir.path());
+    EXPECT_THAT(RecordKeys(*store, "exposure"), ::testing::ElementsAre("ann|tip|"));
+    EXPECT_THAT(RecordKeys(*store, "action"), ::testing::ElementsAre("ann|01|d1"));
+    EXPECT_THAT(RecordKeys(*store, "review"), ::testing::ElementsAre("r1"));
+  }
 }
 
 TEST(RocksDbStore, ReportsAnUnusableDirectory) {
