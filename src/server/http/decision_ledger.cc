@@ -7,8 +7,10 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 
 #include "src/common/time_format.h"
 
@@ -182,6 +184,45 @@ class RocksDbLedger final : public DecisionLedger {
     return out;
   }
 
+  absl::StatusOr<uint64_t> ExpireNudges(Micros now) override {
+    // Candidates from a scan without the lock (Record() keeps going), then
+    // each re-read and changed under it, a chunk at a time.
+    std::vector<std::pair<std::string, std::string>> keys;  // pending key, decision id
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, pending_family_));
+      const std::string prefix = Key('p', "");
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        const std::string_view key = it->key().ToStringView();
+        const size_t end_of_customer = key.find('\0', prefix.size());
+        if (end_of_customer == std::string_view::npos) continue;
+        keys.emplace_back(std::string(key), std::string(key.substr(end_of_customer + 1)));
+      }
+      UPFRONT_RETURN_IF_ERROR(ToStatus(it->status(), "reading pending nudges"));
+    }
+    constexpr size_t kChunk = 1000;
+    uint64_t expired = 0;
+    for (size_t from = 0; from < keys.size(); from += kChunk) {
+      std::lock_guard lock(mu_);
+      rocksdb::WriteBatch wb;
+      uint64_t in_chunk = 0;
+      for (size_t i = from; i < std::min(keys.size(), from + kChunk); ++i) {
+        absl::StatusOr<nlohmann::json> nudge = ReadNudge(keys[i].second);
+        if (!nudge.ok() || nudge->value("status", "") != "pending") continue;  // answered meanwhile
+        const std::optional<Micros> expires = ParseTimestamp(nudge->value("expires", ""));
+        if (!expires || *expires > now) continue;
+        (*nudge)["status"] = "expired";
+        wb.Put(Key('n', keys[i].second), nudge->dump());
+        wb.Delete(pending_family_, keys[i].first);
+        ++in_chunk;
+      }
+      if (in_chunk == 0) continue;
+      UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Write({}, &wb), "expiring nudges"));
+      pending_ -= std::min<uint64_t>(pending_, in_chunk);
+      expired += in_chunk;
+    }
+    return expired;
+  }
+
   absl::StatusOr<bool> MarkShown(std::string_view decision_id, Micros now) override {
     std::lock_guard lock(mu_);
     UPFRONT_ASSIGN_OR_RETURN(nlohmann::json nudge, ReadNudge(decision_id));
@@ -194,9 +235,11 @@ class RocksDbLedger final : public DecisionLedger {
   absl::Status RecordFeedback(std::string_view decision_id, std::string_view feedback, Micros now) override {
     std::lock_guard lock(mu_);
     UPFRONT_ASSIGN_OR_RETURN(nlohmann::json nudge, ReadNudge(decision_id));
-    if (nudge.value("status", "") != "pending") {
-      return absl::FailedPreconditionError("decision " + std::string(decision_id) + " already has feedback: " +
-                                           nudge.value("status", ""));
+    // An expired nudge may have been on screen when its time ran out: what
+    // the customer did with it still counts.
+    const std::string status = nudge.value("status", "");
+    if (status != "pending" && status != "expired") {
+      return absl::FailedPreconditionError("decision " + std::string(decision_id) + " already has feedback: " + status);
     }
     nudge["status"] = std::string(feedback);
     nudge["feedback_at"] = FormatTimestamp(now);
@@ -206,7 +249,7 @@ class RocksDbLedger final : public DecisionLedger {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Write(wo, &wb), "recording feedback"));
-    if (pending_ > 0) --pending_;
+    if (status == "pending" && pending_ > 0) --pending_;
     return absl::OkStatus();
   }
 

@@ -46,6 +46,9 @@ class DecisionLedger {
                                                            size_t limit) = 0;
   // Nudges not yet answered nor expired at `now`, oldest first.
   virtual absl::StatusOr<nlohmann::json> PendingNudges(const std::vector<std::string>& ids, Micros now) = 0;
+  // Nudges still pending whose time ran out by `now` leave the pending list
+  // and take the status "expired". Returns how many.
+  virtual absl::StatusOr<uint64_t> ExpireNudges(Micros now) = 0;
   // Marks a nudge shown (first time only); true when this was the first time.
   virtual absl::StatusOr<bool> MarkShown(std::string_view decision_id, Micros now) = 0;
   // Records feedback on a nudge ("accepted", "dismissed", "snoozed",

@@ -72,6 +72,37 @@ TEST(DecisionLedger, ErasureRemovesEveryDecisionAndNudgeOfTheCustomerOnly) {
   EXPECT_EQ((*ledger)->pending_nudges(), 1u);
 }
 
+TEST(DecisionLedger, UnansweredNudgesExpireAndLeaveThePendingList) {
+  ScratchDir dir("ledger-test");
+  auto ledger = DecisionLedger::Open(dir.path());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  RecordedDecision early = Decision("a1", "ann", kNoon, true);
+  RecordedDecision late = Decision("a2", "ann", kNoon, true);
+  early.nudge_expires = kNoon + kMicrosPerHour;
+  late.nudge_expires = kNoon + 3 * kMicrosPerHour;
+  ASSERT_TRUE((*ledger)->Record({early, late, Decision("b1", "bob", kNoon, true)}).ok());
+  ASSERT_TRUE((*ledger)->RecordFeedback("b1", "dismissed", kNoon).ok());
+
+  auto expired = (*ledger)->ExpireNudges(kNoon + 2 * kMicrosPerHour);
+  ASSERT_TRUE(expired.ok()) << expired.status();
+  EXPECT_EQ(*expired, 1u);  // a1 only: a2 still has time, b1 was answered
+  EXPECT_EQ((*ledger)->pending_nudges(), 1u);
+  EXPECT_EQ((*(*ledger)->Get("a1"))["nudge"]["status"], "expired");
+  EXPECT_EQ((*(*ledger)->Get("b1"))["nudge"]["status"], "dismissed");
+  EXPECT_THAT(Ids(*(*ledger)->PendingNudges({"ann"}, kNoon)), ::testing::ElementsAre("a2"));
+  EXPECT_EQ(*(*ledger)->ExpireNudges(kNoon + 2 * kMicrosPerHour), 0u);  // nothing twice
+
+  // It may have been on screen as its time ran out: the answer still counts.
+  ASSERT_TRUE((*ledger)->RecordFeedback("a1", "accepted", kNoon + 2 * kMicrosPerHour).ok());
+  EXPECT_EQ((*(*ledger)->Get("a1"))["nudge"]["status"], "accepted");
+  EXPECT_EQ((*ledger)->pending_nudges(), 1u);
+  EXPECT_EQ((*ledger)->RecordFeedback("a1", "dismissed", kNoon).code(), absl::StatusCode::kFailedPrecondition);
+
+  ledger->reset();
+  ledger = DecisionLedger::Open(dir.path());
+  EXPECT_EQ((*ledger)->pending_nudges(), 1u);  // counted from the pending list at open
+}
+
 // A ledger written before the customer keys had column families of their
 // own: opening it moves them, and nothing is lost.
 TEST(DecisionLedger, OpensALedgerThatKeptCustomerKeysInTheDefaultFamily) {

@@ -363,6 +363,8 @@ absl::Status ServiceImpl::Tick() {
     last_retention_ = now;
     UPFRONT_ASSIGN_OR_RETURN(uint64_t purged, runtime_.engine->PurgeExpiredEvents());
     if (purged > 0) spdlog::info("retention: purged {} events", purged);
+    UPFRONT_ASSIGN_OR_RETURN(uint64_t expired, ledger_->ExpireNudges(now));
+    if (expired > 0) spdlog::info("{} nudges expired unanswered", expired);
   }
   return absl::OkStatus();
 }

@@ -441,9 +441,16 @@ TEST_F(ServiceTest, NudgesArePulledStreamedAndAnswered) {
 
 TEST_F(ServiceTest, NudgesNobodyAnswersLapse) {
   DelayShipment("u1", "2026-11-25T10:01:00Z");
-  ASSERT_EQ(Get("/v1/customers/u1/nudges", ingest_).Json()["nudges"].size(), 1u);
+  const Json nudges = Get("/v1/customers/u1/nudges", ingest_).Json()["nudges"];
+  ASSERT_EQ(nudges.size(), 1u);
+  const std::string id = nudges[0]["decision_id"];
+  EXPECT_THAT(Get("/metrics", analyst_).body, HasSubstr("upfront_queue_depth{queue=\"nudges\"} 1\n"));
   clock_.Set(At("2026-11-26T10:02:00Z"));
   EXPECT_EQ(Get("/v1/customers/u1/nudges", ingest_).Json()["nudges"].size(), 0u);
+  // The retention pass takes it off the pending list (and the gauge).
+  AdvanceTo("2026-11-26T11:03:00Z");
+  EXPECT_THAT(Get("/metrics", analyst_).body, HasSubstr("upfront_queue_depth{queue=\"nudges\"} 0\n"));
+  EXPECT_EQ(Get("/v1/decisions/" + id, agent_).Json()["nudge"]["status"], "expired");
 }
 
 TEST_F(ServiceTest, WebhooksAreSignedRetriedWithBackoffAndRetryAfterAndAudited) {
