@@ -191,7 +191,12 @@ StagedAuditEntry AuditTrail::Stage(const AuditEntry& entry) const {
       staged.pseudonyms.push_back(std::move(pseudonym));
     }
   }
-  SetDetails(entry.details, &staged);
+  if (entry.details_text.empty()) {
+    SetDetails(entry.details, &staged);
+  } else {
+    staged.details = entry.details_text;
+    staged.details_digest = Sha256Hex(staged.details);
+  }
   return staged;
 }
 

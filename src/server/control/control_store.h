@@ -61,6 +61,9 @@ struct AuditEntry {
   // Personal details are allowed here (message text ...): they are stored apart
   // from the chained record and removed by EraseCustomers.
   nlohmann::json details{};
+  // The same already as JSON text (an object), for callers that have it:
+  // used verbatim instead of `details` when not empty.
+  std::string details_text{};
 };
 
 struct AuditVerifyReport {

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "src/common/hash.h"
+#include "src/common/json_writer.h"
 #include "src/common/time_format.h"
 #include "src/server/http/service_impl.h"
 
@@ -410,6 +411,70 @@ void ServiceImpl::RunDecisionWorker() {
   decisions_room_cv_.notify_all();
 }
 
+namespace {
+
+// The audit details of an action as JSON text, keys sorted as in every other
+// entry, numbers and objects as the engine told them: building a document only
+// to print it cost more than the rest of the entry.
+void WriteDecisionAuditDetails(simdjson::dom::element d, std::string_view channel, std::string_view cohort,
+                               JsonWriter& w) {
+  const auto told = [&](const char* key, std::string_view absent) {
+    simdjson::dom::element e;
+    w.Raw(d[key].get(e) == simdjson::SUCCESS ? simdjson::to_string(e) : std::string(absent));
+  };
+  const auto told_text = [&](const char* key) {
+    std::string_view v;
+    w.String(d[key].get(v) == simdjson::SUCCESS ? v : std::string_view());
+  };
+  w.Char('{');
+  if (simdjson::dom::element approver; d["approved_by"].get(approver) == simdjson::SUCCESS) {
+    w.Raw(R"("approved_by":)");
+    w.Raw(simdjson::to_string(approver));
+    w.Char(',');
+  }
+  w.Member(R"("channel":)", channel);
+  w.Member(R"(,"cohort":)", cohort);
+  w.Raw(R"(,"confidence":)");
+  told("confidence", "null");
+  w.Raw(R"(,"intervention":)");
+  told_text("intervention");
+  w.Raw(R"(,"message":)");
+  told_text("message");
+  w.Raw(R"(,"models":{)");
+  simdjson::dom::object models;
+  if (d["models"].get(models) == simdjson::SUCCESS) {
+    bool first = true;
+    for (auto [name, model] : models) {
+      std::string_view version;
+      if (!first) w.Char(',');
+      first = false;
+      w.String(name);
+      w.Char(':');
+      w.String(model["version"].get(version) == simdjson::SUCCESS ? version : std::string_view());
+    }
+  }
+  w.Raw(R"(},"policy_hash":)");
+  told_text("policy_hash");
+  w.Raw(R"(,"policy_version":)");
+  told_text("policy_version");
+  w.Raw(R"(,"step":)");
+  told("step", "null");
+  w.Raw(R"(,"trigger":)");
+  told("trigger", "{}");
+  w.Char('}');
+}
+
+std::string DecisionAuditDetails(simdjson::dom::element d, std::string_view channel, std::string_view cohort) {
+  std::string details;
+  {
+    JsonWriter w(&details);
+    WriteDecisionAuditDetails(d, channel, cohort, w);
+  }  // trims `details` to what was written
+  return details;
+}
+
+}  // namespace
+
 void ServiceImpl::ProcessDecisions(std::vector<ToldDecision>& batch) {
   std::shared_ptr<const Policy> policy;
   {
@@ -478,34 +543,9 @@ void ServiceImpl::ProcessDecisions(std::vector<ToldDecision>& batch) {
       metrics_.CountActionOfDay(++actions_today_[customer]);
     }
     if (action != "none") {
-      // Numbers and objects as they were told.
-      const auto value = [&](const char* key, nlohmann::json fallback) {
-        simdjson::dom::element e;
-        if (d[key].get(e) != simdjson::SUCCESS) return fallback;
-        return nlohmann::json::parse(simdjson::to_string(e), nullptr, false);
-      };
-      nlohmann::json details = {{"intervention", text("intervention")},
-                                {"step", value("step", nlohmann::json())},
-                                {"channel", channel},
-                                {"cohort", cohort},
-                                {"trigger", value("trigger", nlohmann::json::object())},
-                                {"policy_version", text("policy_version")},
-                                {"policy_hash", text("policy_hash")},
-                                {"confidence", value("confidence", nlohmann::json())},
-                                {"message", text("message")}};
-      nlohmann::json models = nlohmann::json::object();
-      simdjson::dom::object model_readings;
-      if (d["models"].get(model_readings) == simdjson::SUCCESS) {
-        for (auto [name, m] : model_readings) {
-          std::string_view version;
-          models[std::string(name)] = std::string(m["version"].get(version) == simdjson::SUCCESS ? version : "");
-        }
-      }
-      details["models"] = std::move(models);
-      if (simdjson::dom::element approver; d["approved_by"].get(approver) == simdjson::SUCCESS) {
-        details["approved_by"] = nlohmann::json::parse(simdjson::to_string(approver), nullptr, false);
-      }
-      audit.push_back({"engine", "decision." + action, {customer}, id, std::move(details)});
+      AuditEntry entry{"engine", "decision." + action, {customer}, id};
+      entry.details_text = DecisionAuditDetails(d, channel, cohort);
+      audit.push_back(std::move(entry));
     }
     r.json = std::move(raw);
     recorded.push_back(std::move(r));

@@ -500,6 +500,24 @@ TEST_F(ServiceTest, WebhooksAreSignedRetriedWithBackoffAndRetryAfterAndAudited) 
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "delivery.retry"), 2);
   EXPECT_THAT(actions, AllOf(Contains("decision.deliver"), Contains("delivery.queued"), Contains("delivery.sent")));
   EXPECT_EQ(Get("/v1/audit/verify", analyst_).Json()["ok"], true);
+  const Json audit = Audit("u1");
+  const auto deliver = std::find_if(audit.begin(), audit.end(), [&](const Json& e) {
+    return e["action"] == "decision.deliver" && e["subject"] == webhook_id.substr(4);  // "msg_<decision id>"
+  });
+  ASSERT_NE(deliver, audit.end());
+  const Json body0 = Json::parse(requests[0].body);
+  const Json& details = (*deliver)["details"];  // what the decision said, for the record
+  EXPECT_EQ(details["channel"], "email") << details;
+  EXPECT_EQ(details["cohort"], "treatment");
+  EXPECT_EQ(details["message"], "Your order is delayed; here is the new estimate.");
+  EXPECT_EQ(details["intervention"], body0["data"]["intervention"]);
+  EXPECT_EQ(details["step"], body0["data"]["step"]);
+  EXPECT_EQ(details["trigger"], body0["data"]["trigger"]);
+  EXPECT_EQ(details["confidence"], body0["data"]["confidence"]);
+  EXPECT_EQ(details["policy_version"], body0["data"]["policy_version"]);
+  EXPECT_EQ(details["policy_hash"], body0["data"]["policy_hash"]);
+  EXPECT_TRUE(details["models"].is_object());
+  EXPECT_FALSE(details.contains("approved_by"));
 
   const std::string metrics = Get("/metrics", analyst_).body;
   EXPECT_THAT(metrics, HasSubstr("upfront_webhook_deliveries_total{outcome=\"delivered\"} 1"));
@@ -584,6 +602,12 @@ TEST_F(ServiceTest, AgentsClaimApproveWithAnEditAndRejectWithAReason) {
   EXPECT_THAT(Get("/v1/review?status=all", analyst_).Json(), SizeIs(2));
   EXPECT_THAT(Actions(Audit("u8")), Contains("review.reject"));
   EXPECT_THAT(Actions(Audit("u7")), AllOf(Contains("review.approve"), Contains("decision.review")));
+  const Json audit = Audit("u7");
+  const auto approved = std::find_if(audit.begin(), audit.end(), [](const Json& e) {
+    return e["action"] == "decision.deliver";
+  });
+  ASSERT_NE(approved, audit.end()) << audit;
+  EXPECT_TRUE((*approved)["details"].contains("approved_by")) << (*approved)["details"];
 }
 
 TEST_F(ServiceTest, TheConsoleIsServedWithoutAKeyAndOffersOnlyWhatTheRoleMayDo) {
