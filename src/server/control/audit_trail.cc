@@ -254,7 +254,7 @@ absl::StatusOr<uint64_t> AuditTrail::Write(Writer* w) {
         batch->Put(NumberedKey(kAuditPrefix, seq), record.ToJson());
         batch->Put(NumberedKey(kDetailsPrefix, seq), entry.details);
         for (const std::string& pseudonym : record.customers) {
-          batch->Put(CustomerIndexKey(pseudonym, seq), rocksdb::Slice());
+          batch->Put(db_->audit_index, CustomerIndexKey(pseudonym, seq), rocksdb::Slice());
         }
         prev = std::move(record.hash);
       }
@@ -297,7 +297,7 @@ absl::StatusOr<uint64_t> AuditTrail::Erase(const std::vector<std::string>& pseud
   // and the tombstone: everything before the tombstone is redacted.
   w.prepare = [&](rocksdb::WriteBatch* batch, std::vector<StagedAuditEntry>* entries) {
     absl::flat_hash_set<uint64_t> seen;
-    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator({}));
+    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator({}, db_->audit_index));
     for (const std::string& pseudonym : pseudonyms) {
       const std::string prefix = CustomerIndexPrefix(pseudonym);
       for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -331,9 +331,10 @@ absl::StatusOr<uint64_t> AuditTrail::Erase(const std::vector<std::string>& pseud
   if (max_seq > 0) {
     // Deleted values linger in the write-ahead log and in older table files
     // until rewritten: flush and compact the erased range so the details are
-    // gone from disk, not only from reads.
+    // gone from disk, not only from reads. Every family is flushed: a log is
+    // kept while any family still needs it.
     UPFRONT_RETURN_IF_ERROR(
-        RocksStatus(db_->db->Flush(rocksdb::FlushOptions()), "flushing after erasure"));
+        RocksStatus(db_->db->Flush(rocksdb::FlushOptions(), db_->handles), "flushing after erasure"));
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     const std::string begin = NumberedKey(kDetailsPrefix, min_seq);
@@ -353,7 +354,8 @@ absl::StatusOr<std::string> AuditTrail::EntriesJson(std::string_view pseudonym, 
   const std::string index_prefix = pseudonym.empty() ? std::string(kAuditPrefix)
                                                      : CustomerIndexPrefix(pseudonym);
   Json out = Json::array();
-  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db->NewIterator(ro, pseudonym.empty() ? db_->db->DefaultColumnFamily() : db_->audit_index));
   std::string value;
   for (it->Seek(NumberedKey(index_prefix, from_seq));
        it->Valid() && it->key().starts_with(index_prefix) && (limit == 0 || out.size() < limit);

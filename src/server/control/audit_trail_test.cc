@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <thread>
 
@@ -192,6 +193,51 @@ TEST_F(AuditTrailTest, QueriesByCustomerAndPages) {
   EXPECT_EQ(seqs(Entries("", 3, 2)), (std::vector<int>{3, 4}));
   EXPECT_EQ(seqs(Entries("", 0, 0)), (std::vector<int>{1, 2, 3, 4, 5}));
   EXPECT_EQ(Entries("alice")[0]["details"]["message"], "hello 1");
+}
+
+// A store from before the customer index had a column family of its own:
+// read-only it is read where it is; a writable open moves it, once.
+TEST_F(AuditTrailTest, ReadsAndMovesTheCustomerIndexOfAnOlderStore) {
+  ASSERT_TRUE(store_->Append(Decision(1, {"alice"})).ok());
+  ASSERT_TRUE(store_->Append(Decision(2, {"bob"})).ok());
+  ASSERT_TRUE(store_->Append(Decision(3, {"alice"})).ok());
+  store_.reset();
+  {
+    rocksdb::Options options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+        {kAuditIndexFamily, rocksdb::ColumnFamilyOptions()}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(options), dir_.path(), families, &handles, &db).ok());
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[1]));
+    int moved = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++moved) {
+      ASSERT_TRUE(db->Put({}, handles[0], it->key(), it->value()).ok());
+    }
+    it.reset();
+    EXPECT_EQ(moved, 3);
+    ASSERT_TRUE(db->DropColumnFamily(handles[1]).ok());
+    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    delete db;
+  }
+  const auto seqs = [](const Json& entries) {
+    std::vector<int> out;
+    for (const Json& e : entries) out.push_back(e["seq"].get<int>());
+    return out;
+  };
+  store_ = OpenControlStore(dir_.path(), &clock_, /*read_only=*/true);
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(seqs(Entries("alice")), (std::vector<int>{1, 3}));
+  store_.reset();
+  for (int open = 0; open < 2; ++open) {
+    Reopen();
+    EXPECT_EQ(seqs(Entries("alice")), (std::vector<int>{1, 3}));
+    EXPECT_EQ(seqs(Entries("bob")), (std::vector<int>{2}));
+  }
+  ASSERT_TRUE(store_->Append(Decision(4, {"bob"})).ok());
+  EXPECT_EQ(seqs(Entries("bob")), (std::vector<int>{2, 4}));
+  EXPECT_TRUE(store_->Verify().ok);
 }
 
 TEST_F(AuditTrailTest, AlteredFieldIsDetected) {

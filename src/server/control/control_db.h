@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <vector>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,8 +27,19 @@
 
 namespace upfront {
 
+// The audit trail's customer index (pseudonym + seq -> "") is a column
+// family of its own: written for every entry that names a customer, its keys
+// land anywhere, and among the default family's records each insert cost a
+// cache miss per skiplist level. It appends to a vector memtable, sorted at
+// flush, and is read only for one customer's entries and for erasure.
+inline constexpr char kAuditIndexFamily[] = "audit_index";
+
 struct ControlDb {
   std::unique_ptr<rocksdb::DB> db;
+  // The default family for a store from before kAuditIndexFamily, opened
+  // read-only (it keeps its index keys there until a writable open moves them).
+  rocksdb::ColumnFamilyHandle* audit_index = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // to destroy before closing
   rocksdb::WriteOptions write_options;  // sync unless ControlOptions::sync is false
   const Clock* clock = nullptr;
   std::string pseudonym_key;

@@ -1,6 +1,8 @@
 #include "src/server/control/control_store.h"
 #include "src/store/background_writes.h"
 
+#include <rocksdb/memtablerep.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -12,13 +14,38 @@
 
 namespace upfront {
 
+namespace {
+
+constexpr size_t kAuditIndexMemtableBytes = 8 << 20;  // a read sorts a copy of the live one
+
+// Stores written before the audit index had a family of its own kept its
+// keys in the default one; they move over once, in one synced write.
+absl::Status MoveAuditIndexOutOfDefault(ControlDb& db) {
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator({}));
+  for (it->Seek(kCustomerIndexPrefix); it->Valid() && it->key().starts_with(kCustomerIndexPrefix); it->Next()) {
+    batch.Put(db.audit_index, it->key(), it->value());
+    batch.Delete(it->key());
+  }
+  UPFRONT_RETURN_IF_ERROR(RocksStatus(it->status(), "reading the audit index"));
+  if (batch.Count() == 0) return absl::OkStatus();
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  return RocksStatus(db.db->Write(synced, &batch), "moving the audit index");
+}
+
+}  // namespace
+
 ControlStore::ControlStore() = default;
 
 ControlStore::~ControlStore() {
   policies_.reset();
   keys_.reset();
   audit_.reset();
-  if (db_ && db_->db) db_->db->Close();
+  if (db_ && db_->db) {
+    for (rocksdb::ColumnFamilyHandle* handle : db_->handles) db_->db->DestroyColumnFamilyHandle(handle);
+    db_->db->Close();
+  }
 }
 
 absl::StatusOr<std::unique_ptr<ControlStore>> ControlStore::Open(const std::string& dir,
@@ -40,10 +67,22 @@ absl::StatusOr<std::unique_ptr<ControlStore>> ControlStore::Open(const std::stri
   rocks.keep_log_file_num = 3;
   SmoothBackgroundWrites(&rocks);
   rocks.max_log_file_size = 1 << 20;
+  rocks.create_missing_column_families = true;
+  rocks.allow_concurrent_memtable_write = false;  // needed by the index's vector memtable
+  rocksdb::ColumnFamilyOptions index(rocks);
+  index.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+  index.write_buffer_size = kAuditIndexMemtableBytes;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(rocks)}, {kAuditIndexFamily, index}};
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options.read_only) {
-    s = rocksdb::DB::OpenForReadOnly(rocks, dir, &raw);
+    std::vector<std::string> existing;
+    if (rocksdb::DB::ListColumnFamilies(rocks, dir, &existing).ok() &&
+        std::find(existing.begin(), existing.end(), kAuditIndexFamily) == existing.end()) {
+      families.pop_back();  // written before the index had a family of its own
+    }
+    s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(rocks), dir, families, &db->handles, &raw);
   } else {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -51,7 +90,7 @@ absl::StatusOr<std::unique_ptr<ControlStore>> ControlStore::Open(const std::stri
       return absl::FailedPreconditionError(
           absl::StrCat("cannot create the control store directory '", dir, "': ", ec.message()));
     }
-    s = rocksdb::DB::Open(rocks, dir, &raw);
+    s = rocksdb::DB::Open(rocksdb::DBOptions(rocks), dir, families, &db->handles, &raw);
   }
   if (!s.ok()) {
     std::string hint = s.IsIOError() && s.ToString().find("lock") != std::string::npos
@@ -61,6 +100,8 @@ absl::StatusOr<std::unique_ptr<ControlStore>> ControlStore::Open(const std::stri
         absl::StrCat("cannot open the control store '", dir, "': ", s.ToString(), hint));
   }
   db->db.reset(raw);
+  db->audit_index = db->handles.back();
+  if (!options.read_only) UPFRONT_RETURN_IF_ERROR(MoveAuditIndexOutOfDefault(*db));
 
   std::unique_ptr<ControlStore> store(new ControlStore());
   store->db_ = std::move(db);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -61,11 +62,20 @@ class RawControlDb {
  public:
   explicit RawControlDb(const std::string& dir) {
     rocksdb::Options options;
+    std::vector<std::string> names;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(options, dir, &names);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(options, dir, &db);
+    s = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, families, &handles_, &db);
     EXPECT_TRUE(s.ok()) << s.ToString();
     db_.reset(db);
   }
+  ~RawControlDb() {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  }
+  // Keys of the default column family (entries, details, keys, policies).
   std::string Get(const std::string& key) {
     std::string value;
     EXPECT_TRUE(db_->Get({}, key, &value).ok()) << "no key " << key;
@@ -75,17 +85,20 @@ class RawControlDb {
     EXPECT_TRUE(db_->Put({}, key, value).ok());
   }
   void Delete(const std::string& key) { EXPECT_TRUE(db_->Delete({}, key).ok()); }
-  // Every key and value, for checking what is (not) stored.
+  // Every key and value of every column family, for checking what is (not) stored.
   std::string Dump() {
     std::string all;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      all += it->key().ToString() + "=" + it->value().ToString() + "\n";
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handle));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        all += it->key().ToString() + "=" + it->value().ToString() + "\n";
+      }
     }
     return all;
   }
 
  private:
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<rocksdb::DB> db_;
 };
 
