@@ -79,7 +79,7 @@ class RocksDbLedger final : public DecisionLedger {
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     options.create_if_missing = true;
     options.create_missing_column_families = true;
-    options.allow_concurrent_memtable_write = false;  // one writer at a time (mu_); needed by vector memtables
+    options.allow_concurrent_memtable_write = false;  // needed by the vector memtable
     SmoothBackgroundWrites(&options);
     // As the event log: fresh data is flushed uncompressed (snappy was 1.3%
     // of the server's CPU under bench/http_load_bench, competing with
