@@ -48,7 +48,7 @@ double ProcessCpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-void BM_LedgerRecord(benchmark::State& state) {
+std::vector<std::vector<RecordedDecision>> MakeBatches() {
   std::mt19937_64 rng(7);
   std::vector<std::vector<RecordedDecision>> batches((kDecisions + kBatch - 1) / kBatch);
   Micros at = 1'795'000'000'000'000;
@@ -63,8 +63,16 @@ void BM_LedgerRecord(benchmark::State& state) {
     d.nudge_expires = at + kMicrosPerDay;
     d.may_be_recorded = false;
   }
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("upfront-ledger-bench-" + std::to_string(::getpid()));
+  return batches;
+}
+
+std::filesystem::path BenchDir() {
+  return std::filesystem::temp_directory_path() / ("upfront-ledger-bench-" + std::to_string(::getpid()));
+}
+
+void BM_LedgerRecord(benchmark::State& state) {
+  const std::vector<std::vector<RecordedDecision>> batches = MakeBatches();
+  const std::filesystem::path dir = BenchDir();
   double cpu = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -93,6 +101,43 @@ void BM_LedgerRecord(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(kDecisions) * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_LedgerRecord)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// What an agent's view of a customer (their decisions, newest first) and a
+// page's poll for nudges cost once the ledger holds the decisions above, most
+// of them still in memtables: the customer history's vector memtable is
+// sorted (a copy) for each read.
+void BM_LedgerCustomerReads(benchmark::State& state) {
+  const std::filesystem::path dir = BenchDir();
+  std::filesystem::remove_all(dir);
+  auto ledger = DecisionLedger::Open(dir.string());
+  if (!ledger.ok()) {
+    state.SkipWithError(ledger.status().ToString().c_str());
+    return;
+  }
+  for (const std::vector<RecordedDecision>& batch : MakeBatches()) {
+    if (auto s = (*ledger)->Record(batch); !s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      return;
+    }
+  }
+  std::mt19937_64 rng(11);
+  size_t found = 0;
+  for (auto _ : state) {
+    const std::vector<std::string> ids = {fmt::format("user-{}", rng() % kCustomers)};
+    auto decisions = state.range(0) == 0 ? (*ledger)->CustomerDecisions(ids, 50)
+                                         : (*ledger)->PendingNudges(ids, 1'795'000'000'000'000);
+    if (!decisions.ok()) {
+      state.SkipWithError(decisions.status().ToString().c_str());
+      return;
+    }
+    found += decisions->size();
+  }
+  ledger->reset();
+  std::filesystem::remove_all(dir);
+  state.counters["found_per_read"] = static_cast<double>(found) / static_cast<double>(state.iterations());
+  state.SetLabel(state.range(0) == 0 ? "customer decisions" : "pending nudges");
+}
+BENCHMARK(BM_LedgerCustomerReads)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace upfront
