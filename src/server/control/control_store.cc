@@ -16,7 +16,7 @@ namespace upfront {
 
 namespace {
 
-constexpr size_t kAuditIndexMemtableBytes = 8 << 20;  // a read sorts a copy of the live one
+constexpr size_t kAuditIndexMemtableBytes = 4 << 20;  // a read sorts a copy of the live one
 
 // Stores written before the audit index had a family of its own kept its
 // keys in the default one; they move over once, in one synced write.
