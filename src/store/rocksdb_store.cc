@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/binary_codec.h"
 #include "src/store/background_writes.h"
+#include "src/store/move_prefix.h"
 #include "src/store/store.h"
 
 namespace upfront {
@@ -447,25 +448,11 @@ class RocksDbStore final : public StateStore {
 
  private:
   // Data directories from before the "measurement" family kept those records
-  // in "records"; they move over once, a chunk per synced write.
+  // in "records"; they move over once.
   absl::Status MoveMeasurementRecordsOutOfRecords() {
-    constexpr size_t kChunk = 10'000;
     for (std::string_view kind : kMeasurementKinds) {
-      const std::string prefix = RecordKey(kind, "");
-      for (;;) {
-        rocksdb::WriteBatch wb;
-        std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kRecords]));
-        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && wb.Count() < 2 * kChunk;
-             it->Next()) {
-          wb.Put(handles_[kMeasurement], it->key(), it->value());
-          wb.Delete(handles_[kRecords], it->key());
-        }
-        UPFRONT_RETURN_IF_ERROR(ToStatus(it->status(), "reading records"));
-        if (wb.Count() == 0) break;
-        rocksdb::WriteOptions wo;
-        wo.sync = true;
-        UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Write(wo, &wb), "moving measurement records"));
-      }
+      UPFRONT_RETURN_IF_ERROR(MovePrefix(db_.get(), RecordKey(kind, ""), handles_[kRecords], handles_[kMeasurement],
+                                         "measurement records"));
     }
     return absl::OkStatus();
   }

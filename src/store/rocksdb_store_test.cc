@@ -157,6 +157,9 @@ TEST(RocksDbStore, OpensADirectoryThatKeptMeasurementRecordsWithTheOthers) {
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(options), dir.path(), families, &handles, &raw).ok());
     rocksdb::ColumnFamilyHandle* records = handles.back();
     ASSERT_TRUE(raw->Put({}, records, std::string("exposure") + '\0' + "ann|tip|", "{}").ok());
+    for (int i = 0; i < 25'000; ++i) {  // more than one chunk of the move
+      ASSERT_TRUE(raw->Put({}, records, std::string("exposure") + '\0' + "zz" + std::to_string(i), "{}").ok());
+    }
     ASSERT_TRUE(raw->Put({}, records, std::string("action") + '\0' + "ann|01|d1", "{}").ok());
     ASSERT_TRUE(raw->Put({}, records, std::string("review") + '\0' + "r1", "{}").ok());
     for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
@@ -164,7 +167,9 @@ TEST(RocksDbStore, OpensADirectoryThatKeptMeasurementRecordsWithTheOthers) {
   }
   for (int open = 0; open < 2; ++open) {
     auto store = Open(dir.path());
-    EXPECT_THAT(RecordKeys(*store, "exposure"), ::testing::ElementsAre("ann|tip|"));
+    const std::vector<std::string> exposures = RecordKeys(*store, "exposure");
+    ASSERT_EQ(exposures.size(), 25'001u);
+    EXPECT_EQ(exposures.front(), "ann|tip|");
     EXPECT_THAT(RecordKeys(*store, "action"), ::testing::ElementsAre("ann|01|d1"));
     EXPECT_THAT(RecordKeys(*store, "review"), ::testing::ElementsAre("r1"));
   }

@@ -1,5 +1,6 @@
 #include "src/server/control/control_store.h"
 #include "src/store/background_writes.h"
+#include "src/store/move_prefix.h"
 
 #include <rocksdb/memtablerep.h>
 
@@ -17,22 +18,6 @@ namespace upfront {
 namespace {
 
 constexpr size_t kAuditIndexMemtableBytes = 4 << 20;  // a read sorts a copy of the live one
-
-// Stores written before the audit index had a family of its own kept its
-// keys in the default one; they move over once, in one synced write.
-absl::Status MoveAuditIndexOutOfDefault(ControlDb& db) {
-  rocksdb::WriteBatch batch;
-  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator({}));
-  for (it->Seek(kCustomerIndexPrefix); it->Valid() && it->key().starts_with(kCustomerIndexPrefix); it->Next()) {
-    batch.Put(db.audit_index, it->key(), it->value());
-    batch.Delete(it->key());
-  }
-  UPFRONT_RETURN_IF_ERROR(RocksStatus(it->status(), "reading the audit index"));
-  if (batch.Count() == 0) return absl::OkStatus();
-  rocksdb::WriteOptions synced;
-  synced.sync = true;
-  return RocksStatus(db.db->Write(synced, &batch), "moving the audit index");
-}
 
 }  // namespace
 
@@ -101,7 +86,12 @@ absl::StatusOr<std::unique_ptr<ControlStore>> ControlStore::Open(const std::stri
   }
   db->db.reset(raw);
   db->audit_index = db->handles.back();
-  if (!options.read_only) UPFRONT_RETURN_IF_ERROR(MoveAuditIndexOutOfDefault(*db));
+  if (!options.read_only) {
+    // Stores written before the audit index had a family of its own kept its
+    // keys in the default one; they move over once.
+    UPFRONT_RETURN_IF_ERROR(MovePrefix(db->db.get(), kCustomerIndexPrefix, db->db->DefaultColumnFamily(),
+                                       db->audit_index, "the audit index"));
+  }
 
   std::unique_ptr<ControlStore> store(new ControlStore());
   store->db_ = std::move(db);

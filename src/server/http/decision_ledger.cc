@@ -1,5 +1,6 @@
 #include "src/server/http/decision_ledger.h"
 #include "src/store/background_writes.h"
+#include "src/store/move_prefix.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -313,22 +314,13 @@ class RocksDbLedger final : public DecisionLedger {
   }
 
   // Ledgers written before the customer families kept their keys in the
-  // default one; they move over once, in one synced write.
+  // default one; they move over once.
   absl::Status MoveCustomerKeysOutOfDefault() {
-    rocksdb::WriteBatch wb;
     for (char space : {'c', 'p'}) {
-      const std::string prefix = Key(space, "");
-      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-        wb.Put(FamilyOf(space), it->key(), it->value());
-        wb.Delete(it->key());
-      }
-      UPFRONT_RETURN_IF_ERROR(ToStatus(it->status(), "reading the ledger's customer index"));
+      UPFRONT_RETURN_IF_ERROR(MovePrefix(db_.get(), Key(space, ""), db_->DefaultColumnFamily(), FamilyOf(space),
+                                         "the ledger's customer index"));
     }
-    if (wb.Count() == 0) return absl::OkStatus();
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    return ToStatus(db_->Write(wo, &wb), "moving the ledger's customer index");
+    return absl::OkStatus();
   }
 
   std::string HolderLocked(std::string_view review_id, Micros now) {
