@@ -13,10 +13,10 @@
 #pragma once
 
 #include <array>
-#include <vector>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include <rocksdb/db.h>
@@ -36,8 +36,8 @@ inline constexpr char kAuditIndexFamily[] = "audit_index";
 
 struct ControlDb {
   std::unique_ptr<rocksdb::DB> db;
-  // The default family for a store from before kAuditIndexFamily, opened
-  // read-only (it keeps its index keys there until a writable open moves them).
+  // The kAuditIndexFamily family; in a store from before it, opened
+  // read-only, the default family, where its index keys still are.
   rocksdb::ColumnFamilyHandle* audit_index = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // to destroy before closing
   rocksdb::WriteOptions write_options;  // sync unless ControlOptions::sync is false
