@@ -21,7 +21,6 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-// The object behind an element already known to be one.
 // Overwrites a reused string. assign() goes through _M_replace, which allows
 // for the source overlapping the string (~70 instructions); the parser's
 // sources never do, and clear + append costs a third of that (callgrind,
@@ -31,6 +30,7 @@ void Overwrite(std::string* out, std::string_view value) {
   out->append(value.data(), value.size());
 }
 
+// The object behind an element already known to be one.
 simdjson::dom::object AsObject(element value) {
   simdjson::dom::object object;
   if (value.get(object)) return {};

@@ -148,8 +148,7 @@ class Outbox::Impl {
     return absl::OkStatus();
   }
 
-  static absl::Status CheckMessage(const OutboxMessage& message,
-                                   const absl::flat_hash_map<std::string, Endpoint>& endpoints) {
+  absl::Status CheckMessage(const OutboxMessage& message) const {
     if (std::string why = CheckMessageId(message.id); !why.empty()) {
       return absl::InvalidArgumentError(why);
     }
@@ -158,7 +157,7 @@ class Outbox::Impl {
           fmt::format("message '{}' needs the customer's id (erasure and export find items by it)",
                       message.id));
     }
-    if (!endpoints.contains(message.endpoint)) {
+    if (!endpoints_.contains(message.endpoint)) {
       return absl::NotFoundError(
           fmt::format("message '{}': no webhook endpoint named '{}' is configured", message.id,
                       message.endpoint));
@@ -170,7 +169,7 @@ class Outbox::Impl {
   // server queues a batch of decisions' webhooks at a time.
   std::vector<absl::Status> EnqueueMany(std::span<const OutboxMessage> messages) {
     std::vector<absl::Status> statuses(messages.size());
-    for (size_t i = 0; i < messages.size(); ++i) statuses[i] = CheckMessage(messages[i], endpoints_);
+    for (size_t i = 0; i < messages.size(); ++i) statuses[i] = CheckMessage(messages[i]);
     std::lock_guard lock(mu_);
     std::vector<Item> added;
     std::vector<size_t> added_from;  // index in messages
