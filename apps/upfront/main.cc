@@ -14,6 +14,7 @@
 #include "apps/upfront/commands.h"
 #include "apps/upfront/report_command.h"
 #include "apps/upfront/simulate_command.h"
+#include "src/common/huge_pages.h"
 #include "src/server/control/control_commands.h"
 #include "upfront/engine.h"
 #include "upfront/policy.h"
@@ -231,6 +232,7 @@ int RunCheck(const std::string& path) {
 
 int main(int argc, char** argv) {
   using namespace upfront;
+  UseHugePageHeap(argv);
   CLI::App app{"Upfront: a real-time engine for proactive customer support.\n"
                "Ingests Segment-spec events, keeps every customer's state, and (as the\n"
                "policy says) decides the smallest helpful action."};

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -87,6 +88,7 @@ class Server {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& admin_key() const { return admin_key_; }
   std::string log() const { return Read(log_); }
 
@@ -226,6 +228,30 @@ TEST_F(ServerRestartTest, SigtermAnswersTheRequestInFlightFlushesAndExitsCleanly
   server = std::make_unique<Server>(dir_.file("data"), dir_.file("policy.yaml"), dir_.file("serve2.log"));
   HttpClient again(server->port());
   EXPECT_EQ(again.Get("/v1/customers/c-1", admin).Json()["events"], 2);
+}
+
+// The environment of the program that runs now (after a re-exec, the new
+// one), a line per variable, each line ending in a newline and starting after one.
+std::string EnvironmentOf(pid_t pid) {
+  std::string environ = "\n" + Read("/proc/" + std::to_string(pid) + "/environ");
+  std::replace(environ.begin(), environ.end(), '\0', '\n');
+  return environ;
+}
+
+TEST_F(ServerRestartTest, ServeAsksForAHugePageHeapUnlessTheEnvironmentSaysOtherwise) {
+  if (std::getenv("GLIBC_TUNABLES") != nullptr || std::getenv("UPFRONT_HUGE_PAGES") != nullptr) {
+    GTEST_SKIP() << "the test's own environment already decides";
+  }
+  auto server = std::make_unique<Server>(dir_.file("data"), dir_.file("policy.yaml"), dir_.file("serve.log"));
+  ASSERT_NE(server->port(), 0) << server->log();
+  EXPECT_THAT(EnvironmentOf(server->pid()), ::testing::HasSubstr("\nGLIBC_TUNABLES=glibc.malloc.hugetlb=1\n"));
+  EXPECT_EQ(server->Stop(SIGTERM), 0);
+
+  setenv("UPFRONT_HUGE_PAGES", "0", 1);  // read by the child only
+  server = std::make_unique<Server>(dir_.file("data"), dir_.file("policy.yaml"), dir_.file("serve2.log"));
+  unsetenv("UPFRONT_HUGE_PAGES");
+  ASSERT_NE(server->port(), 0) << server->log();
+  EXPECT_THAT(EnvironmentOf(server->pid()), ::testing::Not(::testing::HasSubstr("GLIBC_TUNABLES")));
 }
 
 TEST_F(ServerRestartTest, DeadLettersAreListedAndReplayedFromTheCommandLine) {
