@@ -29,6 +29,12 @@ unsigned DaysInMonth(int64_t y, unsigned m) {
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
 }
 
+// Two decimal digits at p, or -1.
+int TwoDigits(const char* p) {
+  const unsigned tens = static_cast<unsigned char>(p[0]) - '0', ones = static_cast<unsigned char>(p[1]) - '0';
+  return tens <= 9 && ones <= 9 ? static_cast<int>(tens * 10 + ones) : -1;
+}
+
 }  // namespace
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -52,9 +58,43 @@ void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
   *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
 }
 
+// "YYYY-MM-DDTHH:MM:SS[.f...]Z", what nearly every SDK sends (JavaScript's
+// toISOString): every digit at a known place, so read without the general
+// parser's bounds check per digit. nullopt when `s` is not in this layout or
+// not a valid time; ParseTimestamp then has the general parser decide.
+std::optional<Micros> ParseUtcLayout(std::string_view s) {
+  if (s.size() < 20 || s.size() > 30 || s.back() != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+      s[13] != ':' || s[16] != ':') {
+    return std::nullopt;
+  }
+  const char* p = s.data();
+  const int century = TwoDigits(p), year2 = TwoDigits(p + 2), month = TwoDigits(p + 5), day = TwoDigits(p + 8);
+  const int hour = TwoDigits(p + 11), minute = TwoDigits(p + 14), second = TwoDigits(p + 17);
+  if ((century | year2 | month | day | hour | minute | second) < 0) return std::nullopt;
+  const int year = century * 100 + year2;
+  if (month < 1 || month > 12 || day < 1 || day > static_cast<int>(DaysInMonth(year, month)) || hour > 23 ||
+      minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  Micros fraction = 0;
+  const size_t end = s.size() - 1;  // the Z
+  if (end > 19) {
+    if (s[19] != '.' || end == 20) return std::nullopt;
+    Micros scale = 100000;
+    for (size_t i = 20; i < end; ++i, scale /= 10) {
+      const unsigned digit = static_cast<unsigned char>(s[i]) - '0';
+      if (digit > 9) return std::nullopt;
+      fraction += digit * scale;
+    }
+  }
+  const int64_t seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  return seconds * kMicrosPerSecond + fraction;
+}
+
 std::optional<Micros> ParseTimestamp(std::string_view s) {
+  if (std::optional<Micros> t = ParseUtcLayout(s)) return t;
   size_t pos = 0;
-  int year, month, day;
+  int year = 0, month = 0, day = 0;
   if (!ReadDigits(s, pos, 4, &year) || pos >= s.size() || s[pos++] != '-' ||
       !ReadDigits(s, pos, 2, &month) || pos >= s.size() || s[pos++] != '-' ||
       !ReadDigits(s, pos, 2, &day)) {

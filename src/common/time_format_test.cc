@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+
 namespace upfront {
 namespace {
 
@@ -24,6 +27,30 @@ TEST(ParseTimestamp, DateOnlyAndNoOffsetMeanUtc) {
 TEST(ParseTimestamp, RejectsNonsense) {
   for (const char* bad : {"", "yesterday", "2026-13-01T00:00:00Z", "2026-02-30", "2026-11-25T25:00:00Z",
                           "2026-11-25T10:00:00Q", "2026-11-25T10:00:00.Z", "1700000000"}) {
+    EXPECT_FALSE(ParseTimestamp(bad).has_value()) << bad;
+  }
+}
+
+// The ...Z layout has a fast path of its own; the same instant written with
+// an offset goes through the general parser.
+TEST(ParseTimestamp, TheZuluLayoutAgreesWithTheGeneralParser) {
+  uint64_t x = 88172645463325252u;  // xorshift: a fixed spread of instants, 1900 to 2100
+  for (int i = 0; i < 20000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const Micros t = -2'208'988'800'000'000 + static_cast<Micros>(x % 6'311'433'600'000'000);
+    const std::string zulu = FormatTimestamp(t);  // ".mmmZ" or ".uuuuuuZ"
+    std::string offset = zulu;
+    offset.replace(offset.size() - 1, 1, "+00:00");
+    ASSERT_EQ(ParseTimestamp(zulu), t) << zulu;
+    ASSERT_EQ(ParseTimestamp(offset), t) << offset;
+    const std::string whole_seconds = zulu.substr(0, 19) + "Z";
+    ASSERT_EQ(ParseTimestamp(whole_seconds), ParseTimestamp(zulu.substr(0, 19) + "+00:00")) << whole_seconds;
+  }
+  EXPECT_EQ(*ParseTimestamp("2026-11-25T10:00:00.1Z"), *ParseTimestamp("2026-11-25T10:00:00.100Z"));
+  EXPECT_EQ(*ParseTimestamp("2026-11-25T10:00:60Z"), *ParseTimestamp("2026-11-25T10:01:00Z"));  // a leap second
+  EXPECT_EQ(*ParseTimestamp("2026-11-25T10:00:00,5Z"), *ParseTimestamp("2026-11-25T10:00:00.5Z"));
+  for (const char* bad : {"2026-11-25T10:00:00.Z", "2026-11-25T10:0a:00Z",
+                          "2026-11-25T24:00:00Z", "2026-04-31T10:00:00Z", "2026-11-25T10:00:00.12x4Z"}) {
     EXPECT_FALSE(ParseTimestamp(bad).has_value()) << bad;
   }
 }
