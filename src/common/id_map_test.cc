@@ -92,5 +92,50 @@ TEST(IdMap, BehavesLikeAnOrdinaryMapUnderRandomOperations) {
   EXPECT_EQ(listed, model);
 }
 
+// Real hashes, few slots: runs of neighbouring slots, wrapping at the end of
+// the table, form and break up all the time (linear probing's deletion moves
+// entries back), and the table grows and regrows from a few ids to many.
+TEST(IdMap, ProbeRunsSurviveRandomInsertsAndTakes) {
+  std::mt19937 random(11);
+  for (int round = 0; round < 20; ++round) {
+    IdMap<int> map;
+    std::map<std::string, int> model;
+    const int ids = 4 + round * round;  // 4 to 365 ids in play
+    for (int step = 0; step < 5000; ++step) {
+      const std::string key = "customer-" + std::to_string(random() % ids);
+      if (random() % 2 == 0) {
+        std::unique_ptr<int> taken = map.Take(key);
+        ASSERT_EQ(taken != nullptr, model.erase(key) == 1) << key;
+      } else if (!model.count(key)) {
+        map.Insert(key, std::make_unique<int>(step));
+        model[key] = step;
+      }
+      ASSERT_EQ(map.size(), model.size());
+    }
+    for (int i = 0; i < ids; ++i) {
+      const std::string key = "customer-" + std::to_string(i);
+      int* found = map.Find(key, IdMap<int>::HashOf(key));
+      ASSERT_EQ(found != nullptr, model.count(key) == 1) << key;
+      if (found != nullptr) {
+        EXPECT_EQ(*found, model.at(key));
+        EXPECT_EQ(map.Peek(IdMap<int>::HashOf(key)), found);
+      }
+    }
+    size_t listed = 0;
+    map.ForEach([&](std::string_view, int&) { ++listed; });
+    EXPECT_EQ(listed, model.size());
+  }
+}
+
+TEST(IdMap, ReserveKeepsWhatIsThere) {
+  IdMap<int> map;
+  for (int i = 0; i < 100; ++i) map.Insert("c" + std::to_string(i), std::make_unique<int>(i));
+  map.reserve(100000);
+  map.Prefetch(IdMap<int>::HashOf("c7"));
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(*map.Find("c" + std::to_string(i)), i);
+  EXPECT_EQ(map.Find("c100"), nullptr);
+  EXPECT_EQ(map.Peek(IdMap<int>::HashOf("c100")), nullptr);
+}
+
 }  // namespace
 }  // namespace upfront

@@ -8,13 +8,18 @@
 
 namespace upfront {
 
-// Every cache line of [data, data + bytes), at most kMaxPrefetchLines of them
-// (a larger block is mostly not read per event).
+// Every cache line that [data, data + bytes) touches, at most
+// kMaxPrefetchLines of them (a larger block is mostly not read per event).
+// A block need not start at a line: 64 bytes from malloc span two lines three
+// times in four.
 inline constexpr size_t kMaxPrefetchLines = 8;
 inline void PrefetchBytes(const void* data, size_t bytes) {
-  const char* p = static_cast<const char*>(data);
-  const size_t lines = (bytes + 63) / 64;
-  for (size_t i = 0; i < lines && i < kMaxPrefetchLines; ++i) __builtin_prefetch(p + 64 * i);
+  if (bytes == 0) return;
+  const uintptr_t first = reinterpret_cast<uintptr_t>(data) & ~uintptr_t{63};
+  const uintptr_t last = (reinterpret_cast<uintptr_t>(data) + bytes - 1) & ~uintptr_t{63};
+  for (uintptr_t line = first, n = 0; line <= last && n < kMaxPrefetchLines; line += 64, ++n) {
+    __builtin_prefetch(reinterpret_cast<const void*>(line));
+  }
 }
 
 template <typename T>

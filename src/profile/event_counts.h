@@ -60,8 +60,8 @@ class EventCounts {
   }
 
   void Prefetch() const {
-    __builtin_prefetch(hashes_.data());
-    __builtin_prefetch(counts_.data());
+    PrefetchVector(hashes_);
+    PrefetchVector(counts_);
   }
 
   bool operator==(const EventCounts& other) const {
