@@ -9,6 +9,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "upfront/policy.h"
@@ -17,6 +18,16 @@ namespace upfront {
 
 // A uniform number in [0, 1) from salt and id (the same everywhere).
 double AssignmentPoint(std::string_view salt, std::string_view customer_id);
+
+// The salt's share of AssignmentPoint, for a caller that assigns customer
+// after customer under the same salts (the decider, once per event):
+// AssignmentPoint(SaltSeed(salt), id) == AssignmentPoint(salt, id).
+uint64_t SaltSeed(std::string_view salt);
+double AssignmentPoint(uint64_t salt_seed, std::string_view customer_id);
+
+// The variant a customer at `point` (their AssignmentPoint under the
+// experiment's salt) is in. REQUIRES: experiment.variants is not empty.
+int VariantAt(const ExperimentSpec& experiment, double point);
 
 // True when the customer falls in the policy's holdout share.
 bool InHoldout(const Policy& policy, std::string_view customer_id);

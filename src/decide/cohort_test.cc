@@ -30,6 +30,18 @@ TEST(Cohort, AssignmentIsStableAndFollowsTheShares) {
   EXPECT_NEAR(counts[2] / double(kCustomers), 0.2, 0.007);
 }
 
+TEST(Cohort, ASeededSaltAssignsExactlyAsTheSaltItself) {
+  ExperimentSpec experiment;
+  experiment.salt = "checkout_threshold";
+  experiment.variants = {{.name = "control", .share = 0.5}, {.name = "lower", .share = 0.5}};
+  const uint64_t seed = SaltSeed(experiment.salt);
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = "cust-" + std::to_string(i);
+    ASSERT_EQ(AssignmentPoint(seed, id), AssignmentPoint(experiment.salt, id)) << id;
+    ASSERT_EQ(VariantAt(experiment, AssignmentPoint(seed, id)), VariantOf(experiment, id)) << id;
+  }
+}
+
 TEST(Cohort, TheSaltSeparatesAssignmentsAndAZeroShareHoldsNobody) {
   Policy policy;
   EXPECT_FALSE(InHoldout(policy, "anyone"));

@@ -66,8 +66,10 @@ Decider::Decider(const PolicyReader& reader, const ProfileRules& rules)
       rules_(&rules),
       timezone_trait_(reader.catalog().TraitId("timezone")),
       clock_(reader.policy().default_timezone) {
+  holdout_seed_ = SaltSeed(policy_->holdout.salt);
   for (size_t i = 0; i < policy_->interventions.size(); ++i) {
     experiment_of_.push_back(ExperimentOf(*policy_, static_cast<int>(i)));
+    experiment_seed_.push_back(experiment_of_.back() != nullptr ? SaltSeed(experiment_of_.back()->salt) : 0);
   }
   variant_of_.assign(policy_->interventions.size(), -1);
   for (const InterventionSpec& spec : policy_->interventions) {
@@ -588,9 +590,12 @@ Micros Decider::NextDue(const DecisionState& state, std::string_view customer) {
 }
 
 void Decider::Assign(std::string_view customer) {
-  holdout_ = InHoldout(*policy_, customer);
+  // InHoldout and VariantOf, with the salts hashed once.
+  holdout_ = policy_->holdout.share > 0 && AssignmentPoint(holdout_seed_, customer) < policy_->holdout.share;
   for (size_t i = 0; i < experiment_of_.size(); ++i) {
-    variant_of_[i] = experiment_of_[i] != nullptr ? VariantOf(*experiment_of_[i], customer) : -1;
+    variant_of_[i] = experiment_of_[i] != nullptr
+                         ? VariantAt(*experiment_of_[i], AssignmentPoint(experiment_seed_[i], customer))
+                         : -1;
   }
 }
 

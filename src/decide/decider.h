@@ -131,6 +131,8 @@ class Decider {
   std::vector<bool> rendered_property_;
   std::vector<Compiled> compiled_;
   std::vector<const ExperimentSpec*> experiment_of_;  // by intervention; nullptr: none
+  std::vector<uint64_t> experiment_seed_;              // SaltSeed of its salt, by intervention
+  uint64_t holdout_seed_ = 0;
   bool holdout_ = false;
   std::vector<int> variant_of_;  // by intervention; -1: in no experiment
   std::vector<int> new_exposures_;

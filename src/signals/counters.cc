@@ -83,9 +83,20 @@ uint16_t EventCounter::Ring::Get(int64_t bucket) const {
 }
 
 int64_t EventCounter::Ring::Sum(Micros now, int64_t k) const {
+  if (newest == INT64_MIN) return 0;
+  // Buckets current - k + 1 .. current, of which only newest - size + 1 ..
+  // newest hold counts: one slot computed, then a walk back around the ring
+  // (a modulo per bucket was a division per bucket, 24 of them for a day).
+  const auto size = static_cast<int64_t>(buckets.size());
   const int64_t current = FloorDiv(now, width);
+  const int64_t high = std::min(current, newest);
+  const int64_t low = std::max(current - k + 1, newest - size + 1);
   int64_t sum = 0;
-  for (int64_t j = 0; j < k; ++j) sum += Get(current - j);
+  size_t slot = high >= low ? SlotOf(high, buckets.size()) : 0;
+  for (int64_t b = high; b >= low; --b) {
+    sum += buckets[slot];
+    slot = slot == 0 ? buckets.size() - 1 : slot - 1;
+  }
   return sum;
 }
 

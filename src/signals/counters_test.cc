@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace upfront {
 namespace {
@@ -74,6 +77,40 @@ TEST(EventCounter, OldBucketsRollOffAsTimeMovesOn) {
   EXPECT_EQ(c.Count(kT0 + 11 * kDay, 3 * kDay), 1);
   EXPECT_EQ(c.Count(kT0 + 12 * kDay, 3 * kDay), 0);
   EXPECT_EQ(EventCounter().Count(kT0, kDay), -1);
+}
+
+// Against the event times themselves: a window counts the events whose hour
+// (day) is among its last k up to now's, of those the ring still holds (the
+// `size` buckets up to the newest it has seen). Times on both sides of 1970.
+TEST(EventCounter, CountsAgreeWithTheEventsThemselves) {
+  uint64_t x = 2463534242u;
+  const auto next = [&x] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
+  const auto floor_div = [](Micros a, Micros b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+  for (int round = 0; round < 200; ++round) {
+    EventCounter c(CounterShape{24, 30});
+    std::vector<Micros> times;
+    const Micros base = (round % 2 == 0 ? 1 : -1) * kT0 + static_cast<Micros>(next() % (5 * kDay));
+    for (int i = 0; i < 40; ++i) {
+      const Micros t = base + static_cast<Micros>(next() % (40 * kDay)) - 20 * kDay;
+      c.Add(t);
+      times.push_back(t);
+    }
+    for (int q = 0; q < 20; ++q) {
+      const Micros now = base + static_cast<Micros>(next() % (60 * kDay)) - 30 * kDay;
+      for (const auto& [width, k, size] : {std::tuple{kHour, Micros{1 + q % 24}, Micros{24}},
+                                           std::tuple{kDay, Micros{3 + q % 28}, Micros{30}}}) {
+        Micros newest = INT64_MIN;
+        for (Micros t : times) newest = std::max(newest, floor_div(t, width));
+        const Micros current = floor_div(now, width);
+        int64_t expected = 0;
+        for (Micros t : times) {
+          const Micros b = floor_div(t, width);
+          expected += b <= current && b > current - k && b > newest - size;
+        }
+        ASSERT_EQ(c.Count(now, k * width), expected) << "round " << round << " window " << k << "x" << width;
+      }
+    }
+  }
 }
 
 TEST(EventCounter, EncodeDecodeKeepsCountsEvenIntoAnotherShape) {
