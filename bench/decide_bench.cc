@@ -190,12 +190,15 @@ void BM_FullPathPerEvent(benchmark::State& state) {
     if (owner[slot] == nullptr) owner[slot] = w.customers.Find(ring[slot].user_id, hash[slot]);
     return owner[slot];
   };
-  std::vector<int64_t> latencies;
-  latencies.reserve(raw.size() * 4);
+  // An event's latency is from the end of the one before to its own end: one
+  // clock read per event instead of two (each is ~20 ns, 1% of an event).
+  // resize, not reserve: the pages are touched before the clock starts.
+  std::vector<int64_t> latencies(static_cast<size_t>(kEvents));
+  size_t timed = 0;
+  auto last = std::chrono::steady_clock::now();
   int64_t decisions = 0, delivered = 0;
   size_t n = 0;
   for (auto _ : state) {
-    const auto start = std::chrono::steady_clock::now();
     if (!parse_into((n + lead) % kAhead)) {
       state.SkipWithError(error.reason.c_str());
       break;
@@ -227,9 +230,11 @@ void BM_FullPathPerEvent(benchmark::State& state) {
       delivered += decision.action != "none";
     }
     const auto end = std::chrono::steady_clock::now();
-    if (latencies.size() < latencies.capacity()) latencies.push_back((end - start).count());
+    if (timed < latencies.size()) latencies[timed++] = (end - last).count();
+    last = end;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  latencies.resize(timed);
   std::sort(latencies.begin(), latencies.end());
   const auto at = [&](double q) {
     return static_cast<double>(latencies[static_cast<size_t>(q * (latencies.size() - 1))]);
