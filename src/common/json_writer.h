@@ -46,27 +46,32 @@ class JsonWriter {
   JsonWriter(const JsonWriter&) = delete;
   JsonWriter& operator=(const JsonWriter&) = delete;
 
+  // The small pieces are always inlined: a record is written with dozens of
+  // them, nearly all string literals, whose copy then compiles to a few moves
+  // of a known size instead of a call to Raw and one to memcpy (callgrind,
+  // bench/decide_bench: ~1% of an event).
+
   // Text that is already JSON (keys with their quotes, punctuation, literals).
-  void Raw(std::string_view text) {
+  [[gnu::always_inline]] void Raw(std::string_view text) {
     Ensure(text.size());
     std::memcpy(cur_, text.data(), text.size());
     cur_ += text.size();
   }
-  void Char(char c) {
+  [[gnu::always_inline]] void Char(char c) {
     Ensure(1);
     *cur_++ = c;
   }
-  void String(std::string_view text) {
+  [[gnu::always_inline]] void String(std::string_view text) {
     Ensure(MaxJsonStringSize(text.size()));
     cur_ = WriteJsonString(text, cur_);
   }
   // A key (with its punctuation, e.g. R"(,"cohort":)") and a string value.
-  void Member(std::string_view key, std::string_view value) {
+  [[gnu::always_inline]] void Member(std::string_view key, std::string_view value) {
     Raw(key);
     String(value);
   }
   // null for an empty string.
-  void StringOrNull(std::string_view text) {
+  [[gnu::always_inline]] void StringOrNull(std::string_view text) {
     if (text.empty()) {
       Raw("null");
     } else {
@@ -85,7 +90,7 @@ class JsonWriter {
   void Finish();
 
  private:
-  void Ensure(size_t n) {
+  [[gnu::always_inline]] void Ensure(size_t n) {
     if (static_cast<size_t>(end_ - cur_) < n) Grow(n);
   }
   void Grow(size_t n);
