@@ -139,14 +139,16 @@ class RocksDbLedger final : public DecisionLedger {
         nudges.push_back(nudge.dump());
         records.emplace_back(Key('n', d.id), nudges.back());
         pending.push_back(CustomerKey('p', d.customer) + d.id);
-        ++pending_;
       }
     }
-    // A decision told twice in one batch keeps its last record, as before.
+    // A decision told twice in one batch keeps its last record, and its
+    // nudge is pending once.
     std::stable_sort(records.begin(), records.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     std::sort(by_customer.begin(), by_customer.end());
     std::sort(pending.begin(), pending.end());
+    pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
+    pending_ += pending.size();
     rocksdb::WriteBatch wb;
     for (const auto& [key, value] : records) wb.Put(key, value);
     for (const std::string& key : by_customer) wb.Put(by_customer_, key, rocksdb::Slice());

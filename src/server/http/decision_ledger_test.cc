@@ -54,6 +54,19 @@ TEST(DecisionLedger, FindsEachCustomersDecisionsAndPendingNudges) {
   EXPECT_EQ((*ledger)->pending_nudges(), 1u);
 }
 
+TEST(DecisionLedger, ADecisionToldTwiceInOneBatchIsOneNudgeWithItsLastRecord) {
+  ScratchDir dir("ledger-test");
+  auto ledger = DecisionLedger::Open(dir.path());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  RecordedDecision again = Decision("a1", "ann", kNoon, true);
+  again.json = R"({"decision_id":"a1","customer":"ann","action":"review"})";
+  ASSERT_TRUE((*ledger)->Record({Decision("a1", "ann", kNoon, true), Decision("b1", "bob", kNoon, true), again}).ok());
+  EXPECT_EQ((*ledger)->pending_nudges(), 2u);
+  EXPECT_THAT(Ids(*(*ledger)->PendingNudges({"ann"}, kNoon)), ::testing::ElementsAre("a1"));
+  EXPECT_EQ((*(*ledger)->Get("a1"))["action"], "review");
+  EXPECT_THAT(Ids(*(*ledger)->CustomerDecisions({"ann"}, 10)), ::testing::ElementsAre("a1"));
+}
+
 TEST(DecisionLedger, ErasureRemovesEveryDecisionAndNudgeOfTheCustomerOnly) {
   ScratchDir dir("ledger-test");
   auto ledger = DecisionLedger::Open(dir.path());
