@@ -119,8 +119,10 @@ Decider::Decider(const PolicyReader& reader, const ProfileRules& rules)
 }
 
 void Decider::Observe(const Event& event, DecisionState* state) const {
-  if (!event.timezone.empty()) state->timezone = event.timezone;
-  if (!event.locale.empty()) state->locale = event.locale;
+  // Compared first: nearly always the same as last time, and a compare is a
+  // third of what an assignment costs.
+  if (!event.timezone.empty() && state->timezone != event.timezone) state->timezone = event.timezone;
+  if (!event.locale.empty() && state->locale != event.locale) state->locale = event.locale;
   if (IsPresenceEvent(event) && event.timestamp > state->last_presence) {
     state->last_presence = event.timestamp;
   }

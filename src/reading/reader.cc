@@ -184,7 +184,8 @@ void PolicyReader::Read(const Profile& profile, const CustomerSignals& signals, 
 
 void PolicyReader::ScoreModel(int i, Reading* out, const LearnedModels* learned) const {
   const Model& model = models_[i];
-  out->models_[i].version.assign(learned ? learned->versions[i] : model.version);
+  const std::string& version = learned ? learned->versions[i] : model.version;
+  if (out->models_[i].version != version) out->models_[i].version.assign(version);  // nearly always the same
   const std::vector<int>& slots = model.spec->features;
   std::vector<double>& features = out->features_[i];
   const size_t n = slots.size();
