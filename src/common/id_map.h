@@ -23,7 +23,9 @@
 // them, so with 48-byte slots the look-ahead loaded the wrong line eleven
 // times in twelve and Peek then waited on memory. Here a hash's home slot is
 // known from the hash alone (linear probing, at most half full), so Prefetch
-// loads the very line Peek reads.
+// loads the very line Peek reads. Which slot is a hash's home depends on a
+// per-process secret, as absl's does, so the order ForEach visits ids in
+// differs from run to run.
 //
 // Not thread-safe.
 #pragma once
@@ -33,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -137,8 +140,18 @@ class IdMap {
     std::string id;
   };
 
-  // The top bits: the low ones of a weak hash (a test's) may all be equal.
-  size_t HomeOf(uint64_t hash) const { return static_cast<size_t>((hash * kSpread) >> shift_); }
+  // The hash mixed with a per-process secret, then its top bits. Ids come
+  // from outside and their XXH3 hash is public: without the secret, a sender
+  // could pick ids that all share a home slot and make every lookup walk one
+  // long run. The mix also spreads a weak hash (a test's) whose low bits are equal.
+  size_t HomeOf(uint64_t hash) const {
+    const unsigned __int128 m = static_cast<unsigned __int128>(hash ^ Secret()) * kSpread;
+    return static_cast<size_t>((static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64)) >> shift_);
+  }
+  static uint64_t Secret() {
+    static const uint64_t secret = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+    return secret;
+  }
   size_t Next(size_t i) const { return (i + 1) & (slots_.size() - 1); }
 
   // Where the slot holding `hash` is, or kAbsent.
