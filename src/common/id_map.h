@@ -145,10 +145,10 @@ class IdMap {
   // could pick ids that all share a home slot and make every lookup walk one
   // long run. The mix also spreads a weak hash (a test's) whose low bits are equal.
   size_t HomeOf(uint64_t hash) const {
-    const unsigned __int128 m = static_cast<unsigned __int128>(hash ^ Secret()) * kSpread;
+    const unsigned __int128 m = static_cast<unsigned __int128>(hash ^ secret_) * kSpread;
     return static_cast<size_t>((static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64)) >> shift_);
   }
-  static uint64_t Secret() {
+  static uint64_t ProcessSecret() {
     static const uint64_t secret = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
     return secret;
   }
@@ -195,6 +195,7 @@ class IdMap {
   }
 
   static constexpr uint64_t kSpread = 0x9e3779b97f4a7c15;  // 2^64 / golden ratio
+  uint64_t secret_ = ProcessSecret();  // a member: no guard check per lookup
   std::vector<Slot> slots_;
   size_t used_ = 0;
   int shift_ = 64;

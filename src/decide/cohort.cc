@@ -18,7 +18,11 @@ double AssignmentPoint(std::string_view salt, std::string_view customer_id) {
 }
 
 bool InHoldout(const Policy& policy, std::string_view customer_id) {
-  return policy.holdout.share > 0 && AssignmentPoint(policy.holdout.salt, customer_id) < policy.holdout.share;
+  return InHoldoutAt(policy, AssignmentPoint(policy.holdout.salt, customer_id));
+}
+
+bool InHoldoutAt(const Policy& policy, double point) {
+  return policy.holdout.share > 0 && point < policy.holdout.share;
 }
 
 int VariantOf(const ExperimentSpec& experiment, std::string_view customer_id) {

@@ -25,8 +25,10 @@ double AssignmentPoint(std::string_view salt, std::string_view customer_id);
 uint64_t SaltSeed(std::string_view salt);
 double AssignmentPoint(uint64_t salt_seed, std::string_view customer_id);
 
-// The variant a customer at `point` (their AssignmentPoint under the
-// experiment's salt) is in. REQUIRES: experiment.variants is not empty.
+// Whether a customer at `point` (their AssignmentPoint under the holdout's
+// salt) is in the holdout, and the variant one at `point` under the
+// experiment's salt is in. REQUIRES: experiment.variants is not empty.
+bool InHoldoutAt(const Policy& policy, double point);
 int VariantAt(const ExperimentSpec& experiment, double point);
 
 // True when the customer falls in the policy's holdout share.

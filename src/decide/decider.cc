@@ -593,7 +593,7 @@ Micros Decider::NextDue(const DecisionState& state, std::string_view customer) {
 
 void Decider::Assign(std::string_view customer) {
   // InHoldout and VariantOf, with the salts hashed once.
-  holdout_ = policy_->holdout.share > 0 && AssignmentPoint(holdout_seed_, customer) < policy_->holdout.share;
+  holdout_ = InHoldoutAt(*policy_, AssignmentPoint(holdout_seed_, customer));
   for (size_t i = 0; i < experiment_of_.size(); ++i) {
     variant_of_[i] = experiment_of_[i] != nullptr
                          ? VariantAt(*experiment_of_[i], AssignmentPoint(experiment_seed_[i], customer))
