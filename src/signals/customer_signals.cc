@@ -31,8 +31,6 @@ uint64_t KeyHash(const FieldValue& v) {
   return 0;
 }
 
-Micros NextMidnight(Micros t) { return (DayOf(t) + 1) * kMicrosPerDay; }
-
 }  // namespace
 
 CustomerSignals::CustomerSignals(const CompiledSignals* compiled) : compiled_(compiled) { Reset(); }
@@ -66,11 +64,15 @@ void CustomerSignals::Contribute(const Input& input, Micros t, std::string_view 
   evidence_[input.signal].Record(input.index, t, kEpisodeHalfLives * input.half_life, message_id);
 }
 
-void CustomerSignals::EnsureRateTimer(const Input& input, Micros t) {
-  if (timers_.Find(input.signal, input.index) != nullptr) return;
-  // A late event must not schedule a check in the past: that moment is decided.
-  const Micros from = advanced_to_ != kNever && advanced_to_ > t ? advanced_to_ : t;
-  timers_.Schedule(NextMidnight(from), input.signal, input.index);
+void CustomerSignals::ScheduleRateCheck(const Input& input, const RateChangePattern& rate, Micros after) {
+  // A drop is an absence of events, so it is looked for daily, but only on
+  // the days it could be found (the next event re-plans).
+  const Micros next = rate.NextCheck(after, std::get<RateChangeInput>(input.spec->pattern));
+  if (next == kNever) {
+    timers_.Cancel(input.signal, input.index);
+  } else {
+    timers_.Schedule(next, input.signal, input.index);
+  }
 }
 
 int CustomerSignals::OnEvent(const Event& event) {
@@ -128,7 +130,8 @@ int CustomerSignals::OnEvent(const Event& event) {
           evidence_[input.signal].drop_pct = static_cast<float>(drop_pct);
           Contribute(input, t, event.message_id);
         }
-        EnsureRateTimer(input, t);
+        // A late event must not schedule a check in the past: that moment is decided.
+        ScheduleRateCheck(input, rate, advanced_to_ != kNever && advanced_to_ > t ? advanced_to_ : t);
         break;
       }
       case CompiledSignals::Role::kSequenceFirst: {
@@ -165,11 +168,7 @@ void CustomerSignals::FireTimer(const SignalTimer& timer) {
         evidence_[input.signal].drop_pct = static_cast<float>(drop_pct);
         Contribute(input, timer.due, std::string_view());
       }
-      // A drop is an absence of events, so keep looking daily while the
-      // long window still holds events; after that nothing can change.
-      if (rate.Active(timer.due + kMicrosPerDay, spec.long_window)) {
-        timers_.Schedule(timer.due + kMicrosPerDay, input.signal, input.index);
-      }
+      ScheduleRateCheck(input, rate, timer.due);
       break;
     }
     default: break;  // other inputs never schedule timers

@@ -130,7 +130,7 @@ class CustomerSignals {
   bool Matches(const Input& input, const Event& event) const;
   void Contribute(const Input& input, Micros t, std::string_view message_id);
   void FireTimer(const SignalTimer& timer);
-  void EnsureRateTimer(const Input& input, Micros t);
+  void ScheduleRateCheck(const Input& input, const RateChangePattern& rate, Micros after);
   bool DecodeInput(const Input& input, std::string_view block);
 
   const CompiledSignals* compiled_;

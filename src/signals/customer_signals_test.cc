@@ -464,6 +464,9 @@ TEST_F(CustomerSignalsTest, CountersCountTheirEventInEachWindow) {
 
 TEST_F(CustomerSignalsTest, EncodeDecodeRoundTripsEverythingIncludingPendingTimers) {
   CustomerSignals state(compiled_.get());
+  // Sessions on four days of the last three weeks: enough baseline that a
+  // daily rate check is pending.
+  for (int day : {20, 15, 10, 5}) state.OnEvent(Make("Session Started", kT0 - day * kDay));
   state.OnEvent(With(Make("Form Error", kT0), "path", "/checkout"));
   state.OnEvent(With(Make("Checkout Step Viewed", kT0 + kMin), "step", "payment"));
   state.OnEvent(With(Make("Checkout Step Viewed", kT0 + 2 * kMin), "step", "payment"));

@@ -223,6 +223,17 @@ bool RateChangePattern::Active(Micros now, Micros long_window) const {
   return newest_day_ != INT64_MIN && DayOf(now) - newest_day_ <= long_window / kMicrosPerDay;
 }
 
+Micros RateChangePattern::NextCheck(Micros after, const RateChangeInput& spec) const {
+  if (first_seen_ == kNever) return kNever;
+  const auto midnight_from = [](Micros t) { return (DayOf(t - 1) + 1) * kMicrosPerDay; };  // at or after t
+  Micros at = midnight_from(after + 1);
+  at = std::max(at, midnight_from(first_seen_ + 2 * spec.short_window));
+  if (last_fired_ != kNever) at = std::max(at, midnight_from(last_fired_ + spec.short_window));
+  if (!Active(at, spec.long_window)) return kNever;
+  if (Count(at, static_cast<int>(spec.long_window / kMicrosPerDay)) < spec.min_baseline_count) return kNever;
+  return at;
+}
+
 bool RateChangePattern::Evaluate(Micros now, const RateChangeInput& spec, double* drop_pct) {
   if (first_seen_ == kNever) return false;
   const Micros history = now - first_seen_;

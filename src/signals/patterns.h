@@ -136,6 +136,13 @@ class RateChangePattern {
   // Whether a daily re-check at `now` can still find anything: some event is
   // inside the long window.
   bool Active(Micros now, Micros long_window) const;
+  // The first UTC midnight after `after` at which Evaluate can still return
+  // true if no further event is added; kNever when none can. Midnights that
+  // can only return false are skipped: those inside the short window after a
+  // contribution, those before two short windows of history, and all of them
+  // once the long window holds fewer than min_baseline_count events (with no
+  // new events that count only falls, and the baseline is part of it).
+  Micros NextCheck(Micros after, const RateChangeInput& spec) const;
 
   Micros first_seen() const { return first_seen_; }
   Micros last_fired() const { return last_fired_; }

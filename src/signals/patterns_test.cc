@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace upfront {
 namespace {
@@ -248,6 +251,65 @@ TEST(RateChangePattern, IsActiveWhileTheLongWindowHoldsEvents) {
   r.Add(kT0 + kDay / 2);
   EXPECT_TRUE(r.Active(kT0 + 28 * kDay, 28 * kDay));
   EXPECT_FALSE(r.Active(kT0 + 29 * kDay, 28 * kDay));
+}
+
+TEST(RateChangePattern, NextCheckSkipsTheMidnightsThatCannotFire) {
+  RateChangePattern r;
+  EXPECT_EQ(r.NextCheck(kT0, UsageDrop()), kNever);  // nothing seen
+  for (int day = 0; day < 3; ++day) r.Add(kT0 + day * kDay + kDay / 2);
+  EXPECT_EQ(r.NextCheck(kT0 + 3 * kDay, UsageDrop()), kNever);  // 3 < min_baseline 4
+  r.Add(kT0 + 3 * kDay + kDay / 2);
+  // Four events: no check before two short windows of history (day 14.5),
+  // so the first is the midnight after.
+  EXPECT_EQ(r.NextCheck(kT0 + 3 * kDay + kDay / 2, UsageDrop()), kT0 + 15 * kDay);
+  // Strictly after `after`, even on a midnight.
+  EXPECT_EQ(r.NextCheck(kT0 + 15 * kDay, UsageDrop()), kT0 + 16 * kDay);
+  double drop = 0;
+  ASSERT_TRUE(r.Evaluate(kT0 + 16 * kDay, UsageDrop(), &drop));
+  // After a contribution, the next one is a short window later.
+  EXPECT_EQ(r.NextCheck(kT0 + 16 * kDay, UsageDrop()), kT0 + 23 * kDay);
+  // Once the long window holds fewer than four, the rule is quiet (day 0's
+  // event leaves it at day 28.5).
+  EXPECT_EQ(r.NextCheck(kT0 + 27 * kDay, UsageDrop()), kT0 + 28 * kDay);
+  EXPECT_EQ(r.NextCheck(kT0 + 28 * kDay, UsageDrop()), kNever);
+}
+
+// Checking only at NextCheck's midnights finds exactly what checking every
+// midnight finds, for customers whose use rises, fades and stops at random.
+TEST(RateChangePattern, CheckingAtNextCheckFindsWhatADailyCheckFinds) {
+  std::mt19937_64 random(11);
+  int contributions = 0;
+  for (int customer = 0; customer < 200; ++customer) {
+    RateChangePattern daily, planned;
+    std::vector<std::pair<Micros, double>> found_daily, found_planned;
+    Micros next = kNever;
+    const int active_days = static_cast<int>(random() % 40);
+    const int per_day = 1 + static_cast<int>(random() % 4);
+    for (int day = 0; day < 80; ++day) {
+      const Micros midnight = kT0 + day * kDay;
+      double drop = 0;
+      if (daily.Evaluate(midnight, UsageDrop(), &drop)) found_daily.emplace_back(midnight, drop);
+      if (midnight == next) {
+        if (planned.Evaluate(midnight, UsageDrop(), &drop)) found_planned.emplace_back(midnight, drop);
+        next = planned.NextCheck(midnight, UsageDrop());
+      }
+      ASSERT_TRUE(next == kNever || next > midnight);
+      // Use at full rate, then fading to a tenth, then now and then.
+      const int events = day < active_days ? per_day : day < active_days + 10 ? static_cast<int>(random() % 2)
+                                                                              : static_cast<int>(random() % 8 == 0);
+      for (int e = 0; e < events; ++e) {
+        const Micros t = midnight + static_cast<Micros>(random() % kDay);
+        daily.Add(t);
+        planned.Add(t);
+        if (daily.Evaluate(t, UsageDrop(), &drop)) found_daily.emplace_back(t, drop);
+        if (planned.Evaluate(t, UsageDrop(), &drop)) found_planned.emplace_back(t, drop);
+        next = planned.NextCheck(t, UsageDrop());
+      }
+    }
+    EXPECT_EQ(found_planned, found_daily) << "customer " << customer;
+    contributions += static_cast<int>(found_daily.size());
+  }
+  EXPECT_GT(contributions, 50);  // the comparison saw drops, not only silence
 }
 
 TEST(RateChangePattern, DropsEventsOlderThanItsBucketsAndRollsOldDaysOff) {
