@@ -182,8 +182,13 @@ class RocksDbStore final : public StateStore {
   }
 
   absl::Status Commit(const CommitBatch& batch, bool sync) override {
-    rocksdb::WriteBatch wb;
-    std::string key, value, history_key;
+    // Reused: a group of many batches is megabytes, and growing a fresh one
+    // by doubling copies it over and over.
+    rocksdb::WriteBatch& wb = commit_batch_;
+    wb.Clear();
+    std::string& key = commit_key_;
+    std::string& value = commit_value_;
+    std::string& history_key = commit_history_key_;
     for (const LogRecord& r : batch.events) {
       key.clear();
       PutBigEndian64(r.seq, &key);
@@ -213,7 +218,10 @@ class RocksDbStore final : public StateStore {
     wb.Put(handles_[kDefault], kWatermarkKey, SeqKey(static_cast<uint64_t>(batch.stream_watermark)));
     rocksdb::WriteOptions wo;
     wo.sync = sync;
-    UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Write(wo, &wb), "writing the event log"));
+    const rocksdb::Status written = db_->Write(wo, &wb);
+    // A rare huge group does not keep its buffer for good.
+    if (wb.GetDataSize() > kKeptCommitBytes) commit_batch_ = rocksdb::WriteBatch();
+    UPFRONT_RETURN_IF_ERROR(ToStatus(written, "writing the event log"));
     last_seq_ = last;
     watermark_ = batch.stream_watermark;
     return absl::OkStatus();
@@ -462,6 +470,10 @@ class RocksDbStore final : public StateStore {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::atomic<uint64_t> last_seq_{0};
   std::atomic<Micros> watermark_{0};
+  // Commit's, kept between calls (one caller at a time: the sequencer).
+  static constexpr size_t kKeptCommitBytes = 16 << 20;
+  rocksdb::WriteBatch commit_batch_;
+  std::string commit_key_, commit_value_, commit_history_key_;
 };
 
 }  // namespace
