@@ -290,7 +290,7 @@ double Decider::Propensity(const Reading& reading, int i) const {
 double Decider::Confidence(const DecisionInput& in, int i) const {
   double lowest = 1;
   for (int signal : compiled_[i].signals) {
-    lowest = std::min(lowest, in.signals->Confidence(signal, in.now));
+    lowest = std::min(lowest, in.reading->signal_confidence(signal));
   }
   for (int model : compiled_[i].models) {
     const ModelReading& m = in.reading->model(model);
@@ -449,8 +449,8 @@ bool Decider::Decide(const DecisionInput& in, DecisionState* state, Decision* ou
     const int signal = static_cast<int>(k);
     Decision::SignalValue& v = out->signals[k];
     v.name.assign(reader_->signals().signal(signal).name);
-    v.score = in.signals->Score(signal, in.now);
-    v.confidence = in.signals->Confidence(signal, in.now);
+    v.score = reading.signal_score(signal);
+    v.confidence = reading.signal_confidence(signal);
   }
   out->models.resize(policy_->models.size());
   for (size_t m = 0; m < policy_->models.size(); ++m) {

@@ -83,8 +83,8 @@ void Decider::Render(const DecisionInput& in, const DecisionState& state, int i,
     const int signal = reader_->signals().SignalIndex(name);
     if (signal < 0) return "";
     const Evidence& e = in.signals->evidence(signal);
-    if (field == "score") return fmt::format("{:.2f}", in.signals->Score(signal, in.now));
-    if (field == "confidence") return fmt::format("{:.2f}", in.signals->Confidence(signal, in.now));
+    if (field == "score") return fmt::format("{:.2f}", in.reading->signal_score(signal));
+    if (field == "confidence") return fmt::format("{:.2f}", in.reading->signal_confidence(signal));
     if (root == "evidence" && field == "count") return fmt::format("{}", e.count);
     if (root == "evidence" && field == "window") return HumanDuration(e.Window(in.now));
     if (root == "evidence" && field == "drop_pct") return fmt::format("{:.0f}", e.drop_pct);

@@ -53,6 +53,8 @@ Reading::Reading(const PolicyReader& reader) : reader_(&reader) {
   }
   present_.resize(widest);
   float_features_.resize(widest);
+  signal_scores_.resize(reader.signals().signal_count());
+  signal_confidences_.resize(reader.signals().signal_count());
 }
 
 void Reading::SetThreshold(double value) {
@@ -130,16 +132,20 @@ absl::StatusOr<std::unique_ptr<PolicyReader>> PolicyReader::Create(const Policy&
 void PolicyReader::Read(const Profile& profile, const CustomerSignals& signals, Micros now,
                         Reading* out, const LearnedModels* learned) const {
   out->at_ = now;
+  // All of them: conditions read some, and a decision reports every one.
+  for (size_t s = 0; s < out->signal_scores_.size(); ++s) {
+    signals.ScoreAndConfidence(static_cast<int>(s), now, &out->signal_scores_[s], &out->signal_confidences_[s]);
+  }
   // Models first need every non-model slot; model slots are filled after.
   for (size_t slot = 0; slot < sources_.size(); ++slot) {
     const SlotSource& source = sources_[slot];
     ExprValue& value = out->values_[slot];
     switch (source.kind) {
       case ValuePath::Kind::kSignalScore:
-        value = ExprValue::Number(signals.Score(source.index, now));
+        value = ExprValue::Number(out->signal_scores_[source.index]);
         break;
       case ValuePath::Kind::kSignalConfidence:
-        value = ExprValue::Number(signals.Confidence(source.index, now));
+        value = ExprValue::Number(out->signal_confidences_[source.index]);
         break;
       case ValuePath::Kind::kCount:
         value = ExprValue::Number(static_cast<double>(signals.Count(source.index, now, source.window)));

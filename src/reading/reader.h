@@ -70,6 +70,9 @@ class Reading : public ExpressionInputs {
   std::span<const double> features(int i) const { return features_[i]; }
   // Per feature w·x for logistic models (the push each gave); empty for others.
   std::span<const double> contributions(int i) const { return contributions_[i]; }
+  // Every signal's score and confidence (CompiledSignals index) at at().
+  double signal_score(int signal) const { return signal_scores_[signal]; }
+  double signal_confidence(int signal) const { return signal_confidences_[signal]; }
   int segment() const { return segment_; }  // index in Policy::segments; -1 = default
   std::string_view segment_name() const;
   Micros at() const { return at_; }
@@ -77,16 +80,6 @@ class Reading : public ExpressionInputs {
  private:
   friend class PolicyReader;
 
-// Logistic weights learned online, replacing the policy's (see
-// online_learning.h): one entry per policy model; entries of models that do
-// not learn hold the policy's weights.
-struct LearnedModels {
-  std::vector<LogisticModel> weights;
-  std::vector<std::string> versions;
-};
-
-// The version string of logistic weights: "lr-" and a hash of them.
-std::string LogisticModelVersion(const std::string& name, const LogisticModel& model);
   const PolicyReader* reader_;
   std::vector<ExprValue> values_;
   std::vector<ModelReading> models_;
@@ -94,6 +87,7 @@ std::string LogisticModelVersion(const std::string& name, const LogisticModel& m
   std::vector<std::vector<double>> contributions_;
   std::vector<uint8_t> present_;
   std::vector<float> float_features_;
+  std::vector<double> signal_scores_, signal_confidences_;
   int segment_ = -1;
   Micros at_ = 0;
 };

@@ -101,6 +101,25 @@ TEST_F(ReaderTest, ExampleChurnModelScoresByItsWeightsAndFirstSegmentWins) {
   EXPECT_EQ(reading.segment_name(), "default");
 }
 
+TEST_F(ReaderTest, AReadingHoldsEverySignalsScoreAndConfidenceAtItsTime) {
+  LoadExample();
+  Profile profile;
+  CustomerSignals signals(&reader_->signals());
+  signals.OnEvent(Make("Form Error", kT0, "/checkout/payment"));
+  signals.OnEvent(Make("Form Error", kT0 + kMicrosPerMinute, "/checkout/payment"));
+  Reading reading(*reader_);
+  const Micros at = kT0 + 7 * kMicrosPerMinute;
+  reader_->Read(profile, signals, at, &reading);
+  int contributed = 0;
+  for (size_t i = 0; i < reader_->signals().signal_count(); ++i) {
+    const int s = static_cast<int>(i);
+    EXPECT_EQ(reading.signal_score(s), signals.Score(s, at)) << reader_->signals().signal(s).name;
+    EXPECT_EQ(reading.signal_confidence(s), signals.Confidence(s, at));
+    contributed += reading.signal_score(s) > 0;
+  }
+  EXPECT_GT(contributed, 0);
+}
+
 TEST_F(ReaderTest, MissingInputsLowerConfidenceAndConditionsOnThemDoNotHold) {
   Load(R"(version: v1
 events: {keep_traits: [tenure_days, plan]}

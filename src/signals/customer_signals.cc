@@ -208,6 +208,10 @@ double CustomerSignals::Score(int signal, Micros now) const {
   return decayed_[signal].Score(now, compiled_->signal(signal).half_life);
 }
 
+void CustomerSignals::ScoreAndConfidence(int signal, Micros now, double* score, double* confidence) const {
+  decayed_[signal].ScoreAndConfidence(now, compiled_->signal(signal).half_life, score, confidence);
+}
+
 double CustomerSignals::Confidence(int signal, Micros now) const {
   return decayed_[signal].Confidence(now, compiled_->signal(signal).half_life);
 }

@@ -70,6 +70,7 @@ class CustomerSignals {
   // that timers due by `now` have fired.
   double Score(int signal, Micros now) const;
   double Confidence(int signal, Micros now) const;
+  void ScoreAndConfidence(int signal, Micros now, double* score, double* confidence) const;
   const DecayedSignal& decayed(int signal) const { return decayed_[signal]; }
 
   const Evidence& evidence(int signal) const { return evidence_[signal]; }

@@ -75,6 +75,17 @@ class DecayedSignal {
   double Confidence(Micros now, Micros half_life) const {
     return 1.0 - std::exp(-std::max(0.0, EvidenceSum(now, half_life)));
   }
+  // Score and Confidence, exactly, decaying once. A sum that is zero (a
+  // signal that never contributed) reads 0 without an exp.
+  void ScoreAndConfidence(Micros now, Micros half_life, double* score, double* confidence) const {
+    if (strength_ == 0 && evidence_ == 0) {
+      *score = *confidence = 0;
+      return;
+    }
+    const double d = Decay(now, half_life);
+    *score = 1.0 - std::exp(-std::max(0.0, strength_ * d));
+    *confidence = 1.0 - std::exp(-std::max(0.0, evidence_ * d));
+  }
 
   Micros updated_at() const { return updated_at_; }  // kNever before the first Add
 

@@ -25,6 +25,22 @@ TEST(DecayedSignal, OneEventHalvesAfterOneHalfLife) {
   EXPECT_EQ(s.updated_at(), kT0);  // reading does not move the state
 }
 
+TEST(DecayedSignal, ScoreAndConfidenceTogetherAreExactlyEachAlone) {
+  DecayedSignal s;
+  double score = 1, confidence = 1;
+  s.ScoreAndConfidence(kT0, kHalfLife, &score, &confidence);  // never contributed
+  EXPECT_EQ(score, 0);
+  EXPECT_EQ(confidence, 0);
+  s.Add(0.6, 0.9, kT0, kHalfLife);
+  s.Add(-0.2, 0.5, kT0 + kHalfLife / 3, kHalfLife);
+  for (Micros at : {kT0 - kHalfLife, kT0, kT0 + 1, kT0 + kHalfLife, kT0 + 40 * kHalfLife}) {
+    s.ScoreAndConfidence(at, kHalfLife, &score, &confidence);
+    EXPECT_EQ(score, s.Score(at, kHalfLife)) << at;  // bit for bit, not near
+    EXPECT_EQ(confidence, s.Confidence(at, kHalfLife)) << at;
+  }
+  EXPECT_GT(confidence, 0);
+}
+
 TEST(DecayedSignal, TwoEventsSumTheirDecayedContributions) {
   DecayedSignal s;
   s.Add(0.6, 0.9, kT0, kHalfLife);
