@@ -39,12 +39,15 @@ int LastContacted(const DecisionState& state) {
 void RenderFieldTo(const FieldValue& v, std::string* out) {
   switch (v.kind) {
     case FieldValue::Kind::kString:
-    case FieldValue::Kind::kJson: out->assign(v.text); return;
+    case FieldValue::Kind::kJson:
+      // Compared first: an event's values are mostly those of the one before.
+      if (*out != v.text) out->assign(v.text);
+      return;
     case FieldValue::Kind::kBool: out->assign(v.boolean ? "true" : "false"); return;
     case FieldValue::Kind::kNumber: {
       char buffer[64];
       const auto end = v.number == std::floor(v.number) && std::abs(v.number) < 1e15
-                           ? fmt::format_to_n(buffer, sizeof buffer, "{}", static_cast<int64_t>(v.number)).out
+                           ? std::to_chars(buffer, buffer + sizeof buffer, static_cast<int64_t>(v.number)).ptr
                            : fmt::format_to_n(buffer, sizeof buffer, "{:.2f}", v.number).out;
       out->assign(buffer, static_cast<size_t>(std::min<std::ptrdiff_t>(end - buffer, sizeof buffer)));
       return;

@@ -41,6 +41,34 @@ Decision Sample(bool acted) {
   return d;
 }
 
+TEST(RenderField, ShowsValuesAsAMessageWould) {
+  const auto number = [](double n) {
+    FieldValue v;
+    v.kind = FieldValue::Kind::kNumber;
+    v.number = n;
+    return RenderField(v);
+  };
+  EXPECT_EQ(number(3), "3");
+  EXPECT_EQ(number(-42), "-42");
+  EXPECT_EQ(number(0), "0");
+  EXPECT_EQ(number(123456789012345), "123456789012345");
+  EXPECT_EQ(number(2.5), "2.50");
+  EXPECT_EQ(number(1e15), "1000000000000000.00");
+  FieldValue text;
+  text.kind = FieldValue::Kind::kString;
+  text.text = "card";
+  std::string out = "card number";  // reused: what was there is replaced
+  RenderFieldTo(text, &out);
+  EXPECT_EQ(out, "card");
+  RenderFieldTo(text, &out);
+  EXPECT_EQ(out, "card");
+  FieldValue yes;
+  yes.kind = FieldValue::Kind::kBool;
+  yes.boolean = true;
+  EXPECT_EQ(RenderField(yes), "true");
+  EXPECT_EQ(RenderField(FieldValue{}), "");
+}
+
 TEST(DecisionJson, WritesEveryFieldOfTheContract) {
   const Decision d = Sample(true);
   std::string text = "left over";
