@@ -164,10 +164,16 @@ bool ReadFields(element value, std::string_view field, Section section, const Fi
   if (value.type() != element_type::OBJECT) {
     return Fail(error, field, "must be a JSON object, not " + std::string(TypeWord(value.type())));
   }
+  // Keys already in the list, by key % 64: a key whose bit is clear is new
+  // without a walk of the list (JSON objects rarely repeat a key).
+  uint64_t seen = 0;
+  for (const FieldValue& f : *out) seen |= uint64_t{1} << (f.key & 63);
   for (auto [key, v] : AsObject(value)) {
     int id = section == Section::kProperties ? catalog.PropertyId(key) : catalog.TraitId(key);
     if (id < 0) continue;  // not declared in the policy: dropped at ingest
-    if (out->Find(static_cast<uint16_t>(id))) continue;  // first one wins
+    const uint64_t bit = uint64_t{1} << (id & 63);
+    if ((seen & bit) != 0 && out->Find(static_cast<uint16_t>(id))) continue;  // first one wins
+    seen |= bit;
     bool hashed = section == Section::kProperties ? catalog.PropertyHashed(static_cast<uint16_t>(id))
                                                   : catalog.TraitHashed(static_cast<uint16_t>(id));
     StoreField(v, hashed, stored, catalog.hash_key(), &out->Add(static_cast<uint16_t>(id)));

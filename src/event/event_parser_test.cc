@@ -49,6 +49,37 @@ TEST_F(EventParserTest, ReadsATrackCall) {
   EXPECT_EQ(event_.properties.Find(catalog_.PropertyId("delay_days"))->number, 3);
 }
 
+TEST_F(EventParserTest, ARepeatedKeyKeepsItsFirstValue) {
+  ASSERT_TRUE(Parse(R"({"type":"identify","userId":"u1","messageId":"m1",
+      "properties":{"step":"one","path":"/a","step":"two"},
+      "traits":{"plan":"pro"},"context":{"traits":{"plan":"free","email":"a@example.com"}}})"))
+      << error_.reason;
+  ASSERT_EQ(event_.properties.size(), 2u);
+  EXPECT_EQ(event_.properties.Find(catalog_.PropertyId("step"))->text, "one");
+  ASSERT_EQ(event_.traits.size(), 2u);  // top-level traits first, then context.traits
+  EXPECT_EQ(event_.traits.Find(catalog_.TraitId("plan"))->text, "pro");
+}
+
+// Keys 64 apart share a bit of the parser's quick "seen" check; both are kept.
+TEST(EventParser, KeysThatShareASeenBitAreEachKept) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 70; ++i) names.push_back("p" + std::to_string(i));
+  FieldCatalog catalog(names, {}, {}, "k");
+  EventParser parser(&catalog);
+  const std::string json = R"({"type":"track","userId":"u","event":"E","messageId":"m",)"
+                           R"("properties":{"p0":1,"p64":2,"p1":3,"p65":4,"p0":5}})";
+  const std::string buffer = json + std::string(kParsePadding, '\0');
+  Event event;
+  EventError error;
+  ASSERT_TRUE(parser.Parse(std::string_view(buffer.data(), json.size()), ParseDefaults{}, &event, &error))
+      << error.reason;
+  ASSERT_EQ(catalog.PropertyId("p64") % 64, catalog.PropertyId("p0") % 64);
+  ASSERT_EQ(event.properties.size(), 4u);
+  EXPECT_EQ(event.properties.Find(catalog.PropertyId("p0"))->number, 1);
+  EXPECT_EQ(event.properties.Find(catalog.PropertyId("p64"))->number, 2);
+  EXPECT_EQ(event.properties.Find(catalog.PropertyId("p65"))->number, 4);
+}
+
 TEST_F(EventParserTest, NamesPageScreenIdentifyGroupAndAlias) {
   ASSERT_TRUE(Parse(R"({"type":"page","anonymousId":"a","name":"Checkout","context":{"page":{"path":"/checkout/pay"}}})"));
   EXPECT_EQ(event_.name, "Page Viewed");
