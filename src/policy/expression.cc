@@ -248,12 +248,15 @@ Expression::Truth Expression::Test(int node, const ExpressionInputs& inputs, std
     default:
       break;
   }
-  // Nearly every comparison is a path against a constant (score > 0.7):
-  // read both here rather than through two calls of Value.
+  // Nearly every comparison is a path against a constant (score > 0.7) or
+  // against another path (score >= threshold): read both here rather than
+  // through two calls of Value.
   const Node& l = nodes_[n.left];
   const Node& r = nodes_[n.right];
   const ExprValue a = l.op == Node::Op::kPath && missing == nullptr ? inputs.Get(l.slot) : Value(n.left, inputs, missing);
-  const ExprValue b = r.op == Node::Op::kConst && r.string_index < 0 ? r.constant : Value(n.right, inputs, missing);
+  const ExprValue b = r.op == Node::Op::kConst && r.string_index < 0 ? r.constant
+                      : r.op == Node::Op::kPath && missing == nullptr ? inputs.Get(r.slot)
+                                                                      : Value(n.right, inputs, missing);
   if (a.kind == ExprValue::Kind::kMissing || b.kind == ExprValue::Kind::kMissing) return Truth::kUnknown;
   auto truth = [](bool v) { return v ? Truth::kTrue : Truth::kFalse; };
   if (a.kind != b.kind) return truth(n.op == Node::Op::kNe);  // e.g. a trait of another type
