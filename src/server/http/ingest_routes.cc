@@ -41,10 +41,9 @@ HttpResponse ServiceImpl::IngestSegment(const Call& call) {
   const HttpRequest& request = call.request;
   if (request.body.size() > kMaxBatchBytes) return TooLarge(request.body.size());
   const std::string kind = request.path.substr(request.path.rfind('/') + 1);  // batch, track, ...
-  std::string payload;
-  if (kind == "batch") {
-    payload = request.body;
-  } else {
+  std::string single;  // a one-message route's body, with its type
+  std::string_view payload = request.body;  // a batch goes in as it came
+  if (kind != "batch") {
     // One message; the route names its type (Segment's clients leave it out).
     nlohmann::json message = nlohmann::json::parse(request.body, nullptr, false);
     if (message.is_discarded()) return HttpResponse::Error(400, "the body is not valid JSON");
@@ -54,7 +53,8 @@ HttpResponse ServiceImpl::IngestSegment(const Call& call) {
     } else if (!message["type"].is_string() || message["type"] != kind) {
       return HttpResponse::Error(400, "field type: " + message["type"].dump() + " does not match the route /v1/" + kind);
     }
-    payload = message.dump();
+    single = message.dump();
+    payload = single;
   }
   const auto started = std::chrono::steady_clock::now();
   absl::StatusOr<IngestReport> report;
