@@ -69,12 +69,8 @@ class DecayedSignal {
   }
 
   // In [0, 1]; a negative strength (counter-evidence) scores 0.
-  double Score(Micros now, Micros half_life) const {
-    return 1.0 - std::exp(-std::max(0.0, Strength(now, half_life)));
-  }
-  double Confidence(Micros now, Micros half_life) const {
-    return 1.0 - std::exp(-std::max(0.0, EvidenceSum(now, half_life)));
-  }
+  double Score(Micros now, Micros half_life) const { return Saturate(Strength(now, half_life)); }
+  double Confidence(Micros now, Micros half_life) const { return Saturate(EvidenceSum(now, half_life)); }
   // Score and Confidence, exactly, decaying once. A sum that is zero (a
   // signal that never contributed) reads 0 without an exp.
   void ScoreAndConfidence(Micros now, Micros half_life, double* score, double* confidence) const {
@@ -83,8 +79,8 @@ class DecayedSignal {
       return;
     }
     const double d = Decay(now, half_life);
-    *score = 1.0 - std::exp(-std::max(0.0, strength_ * d));
-    *confidence = 1.0 - std::exp(-std::max(0.0, evidence_ * d));
+    *score = Saturate(strength_ * d);
+    *confidence = Saturate(evidence_ * d);
   }
 
   Micros updated_at() const { return updated_at_; }  // kNever before the first Add
@@ -105,6 +101,7 @@ class DecayedSignal {
   bool operator==(const DecayedSignal&) const = default;
 
  private:
+  static double Saturate(double sum) { return 1.0 - std::exp(-std::max(0.0, sum)); }
   double Decay(Micros now, Micros half_life) const {
     if (updated_at_ == kNever || now <= updated_at_) return 1.0;
     return std::exp2(-static_cast<double>(now - updated_at_) / static_cast<double>(half_life));

@@ -133,8 +133,8 @@ class RateChangePattern {
   // Count(now, short_days) and Count(now, long_days) in one walk (the rule
   // reads both on every evaluation). REQUIRES: short_days <= long_days.
   void Counts(Micros now, int short_days, int long_days, double* short_count, double* long_count) const;
-  // Whether a daily re-check at `now` can still find anything: some event is
-  // inside the long window.
+  // Whether some event is inside the long window ending at `now` (without
+  // one, no check can find anything; NextCheck asks this first).
   bool Active(Micros now, Micros long_window) const;
   // The first UTC midnight after `after` at which Evaluate can still return
   // true if no further event is added; kNever when none can. Midnights that
