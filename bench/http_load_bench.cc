@@ -21,6 +21,8 @@
 // Every response must be 200 with accepted equal to the batch size, else the
 // benchmark is skipped with the error.
 //
+// HTTP_LOAD_MESSAGE_IDS=random sends random messageIds (counter "random_ids"
+// is 1), as real clients do; by default they count up per connection.
 // HTTP_LOAD_CONNECTIONS=4,8,16,32 sweeps connection counts (default: 32 for
 // batch=1, 3 and 16 for batch=100).
 
@@ -61,6 +63,17 @@ constexpr double kWarmupSeconds = 1.0;
 // The example policy's email webhook signs with this (Standard Webhooks'
 // documented example secret); delivery itself is off in the bench.
 constexpr const char* kWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+// HTTP_LOAD_MESSAGE_IDS=random: each messageId 16 random digits, as
+// Segment's libraries send random UUIDs; default: a counter per connection.
+// The dedup index is keyed by message id, so random ones insert anywhere.
+bool RandomMessageIds() {
+  static const bool random = [] {
+    const char* s = std::getenv("HTTP_LOAD_MESSAGE_IDS");
+    return s != nullptr && std::string_view(s) == "random";
+  }();
+  return random;
+}
 
 double MeasuredSeconds() {
   const char* s = std::getenv("HTTP_LOAD_SECONDS");
@@ -340,7 +353,8 @@ void RunConnection(int index, int batch, uint16_t port, const std::string& key, 
     NowTimestamp(timestamp);
     char* bytes = t.request.data();
     for (int i = 0; i < batch; ++i) {
-      PutDigits(bytes + t.message_ids[i], next_message++, kMessageIdDigits);
+      PutDigits(bytes + t.message_ids[i], RandomMessageIds() ? NextRandom(random) : next_message++,
+                kMessageIdDigits);
       PutDigits(bytes + t.user_ids[i], NextRandom(random) % kCustomers, kUserIdDigits);
       std::memcpy(bytes + t.timestamps[i], timestamp, kTimestampChars);
     }
@@ -537,6 +551,7 @@ void BM_HttpIngest(benchmark::State& state) {
   std::sort(latencies.begin(), latencies.end());
   state.counters["batch"] = batch;
   state.counters["conns"] = connections;
+  state.counters["random_ids"] = RandomMessageIds() ? 1 : 0;
   state.counters["events/s"] = static_cast<double>(events) / measured;
   state.counters["req/s"] = static_cast<double>(requests) / measured;
   state.counters["p50_ms"] = Percentile(latencies, 0.50);
