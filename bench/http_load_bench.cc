@@ -64,9 +64,8 @@ constexpr double kWarmupSeconds = 1.0;
 // documented example secret); delivery itself is off in the bench.
 constexpr const char* kWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-// HTTP_LOAD_MESSAGE_IDS=random: each messageId 16 random digits, as
-// Segment's libraries send random UUIDs; default: a counter per connection.
-// The dedup index is keyed by message id, so random ones insert anywhere.
+// The dedup index is keyed by message id: real clients' random UUIDs insert
+// anywhere in it, a counter always next to the last one.
 bool RandomMessageIds() {
   static const bool random = [] {
     const char* s = std::getenv("HTTP_LOAD_MESSAGE_IDS");
@@ -192,6 +191,13 @@ struct BatchTemplate {
   std::string request;
   std::vector<size_t> message_ids, user_ids, timestamps;
 };
+
+// A bijection on [0, 10^16) (the multiplier is prime to 10): counters come
+// out scattered, and still never repeat, so no event is a duplicate.
+uint64_t Scatter(uint64_t counter) {
+  constexpr uint64_t kIds = 10'000'000'000'000'000ull;  // 10^kMessageIdDigits
+  return static_cast<uint64_t>(static_cast<unsigned __int128>(counter % kIds) * 2862933555777941757ull % kIds);
+}
 
 void PutDigits(char* at, uint64_t value, int width) {
   for (int i = width - 1; i >= 0; --i) {
@@ -353,7 +359,7 @@ void RunConnection(int index, int batch, uint16_t port, const std::string& key, 
     NowTimestamp(timestamp);
     char* bytes = t.request.data();
     for (int i = 0; i < batch; ++i) {
-      PutDigits(bytes + t.message_ids[i], RandomMessageIds() ? NextRandom(random) : next_message++,
+      PutDigits(bytes + t.message_ids[i], RandomMessageIds() ? Scatter(next_message++) : next_message++,
                 kMessageIdDigits);
       PutDigits(bytes + t.user_ids[i], NextRandom(random) % kCustomers, kUserIdDigits);
       std::memcpy(bytes + t.timestamps[i], timestamp, kTimestampChars);
