@@ -8,6 +8,7 @@
 // bench/http_load_bench unless HTTP_LOAD_MESSAGE_IDS=random). The difference is the cost of the dedup
 // index's inserts, whose keys are the message ids.
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -33,39 +34,64 @@ std::string RandomUuid(std::mt19937_64& rng) {
   return id;
 }
 
-void BM_Commit(benchmark::State& state) {
-  const bool random_ids = state.range(0) == 1;
-  const std::string dir = (std::filesystem::temp_directory_path() / "upfront-store-bench").string();
-  std::filesystem::remove_all(dir);
-  auto store = OpenRocksDbStore(dir, {}).value();
-  const std::string event_json(300, 'x');
-  std::mt19937_64 rng(7);
-  uint64_t seq = 0;
-  std::vector<std::string> ids(kGroup), customers(kGroup);
-  CommitBatch batch;
-  const auto fill = [&] {
-    batch.events.clear();
-    for (int i = 0; i < kGroup; ++i) {
-      ++seq;
-      ids[i] = random_ids ? RandomUuid(rng) : "m-" + std::to_string(1'000'000'000'000 + seq);
-      customers[i] = "customer-" + std::to_string(rng() % 100'000);
-      batch.events.push_back({seq, static_cast<Micros>(seq), ids[i], customers[i], "", event_json});
-    }
-    batch.stream_watermark = static_cast<Micros>(seq);
-  };
-  while (seq < kPrefill) {
-    fill();
-    if (!store->Commit(batch, false).ok()) state.SkipWithError("commit failed");
+// A fresh store and the next groups of events to commit into it.
+class CommitFeed {
+ public:
+  CommitFeed(bool random_ids, benchmark::State& state) : random_ids_(random_ids), state_(state) {
+    std::filesystem::remove_all(dir_);
+    store_ = OpenRocksDbStore(dir_, {}).value();
   }
+  ~CommitFeed() {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  StateStore& store() { return *store_; }
+  std::string RandomId() { return RandomUuid(rng_); }
+
+  // Builds the next group; CommitNext() writes it.
+  void FillNext() {
+    batch_.events.clear();
+    for (int i = 0; i < kGroup; ++i) {
+      ++seq_;
+      ids_[i] = random_ids_ ? RandomUuid(rng_) : "m-" + std::to_string(1'000'000'000'000 + seq_);
+      customers_[i] = "customer-" + std::to_string(rng_() % 100'000);
+      batch_.events.push_back({seq_, static_cast<Micros>(seq_), ids_[i], customers_[i], "", event_json_});
+    }
+    batch_.stream_watermark = static_cast<Micros>(seq_);
+  }
+  void CommitNext() {
+    if (!store_->Commit(batch_, false).ok()) state_.SkipWithError("commit failed");
+  }
+  void Prefill() {
+    while (seq_ < kPrefill) {
+      FillNext();
+      CommitNext();
+    }
+  }
+
+ private:
+  const bool random_ids_;
+  benchmark::State& state_;
+  const std::string dir_ = (std::filesystem::temp_directory_path() / "upfront-store-bench").string();
+  std::unique_ptr<StateStore> store_;
+  const std::string event_json_ = std::string(300, 'x');
+  std::mt19937_64 rng_{7};
+  uint64_t seq_ = 0;
+  std::vector<std::string> ids_ = std::vector<std::string>(kGroup), customers_ = std::vector<std::string>(kGroup);
+  CommitBatch batch_;
+};
+
+void BM_Commit(benchmark::State& state) {
+  CommitFeed feed(state.range(0) == 1, state);
+  feed.Prefill();
   for (auto _ : state) {
     state.PauseTiming();
-    fill();
+    feed.FillNext();
     state.ResumeTiming();
-    if (!store->Commit(batch, false).ok()) state.SkipWithError("commit failed");
+    feed.CommitNext();
   }
   state.SetItemsProcessed(state.iterations() * kGroup);
-  store.reset();
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_Commit)->ArgName("random_ids")->Arg(0)->Arg(1)->Iterations(2000);
 
@@ -73,38 +99,21 @@ BENCHMARK(BM_Commit)->ArgName("random_ids")->Arg(0)->Arg(1)->Iterations(2000);
 // costs the sequencer once the in-memory index of recent ids (8 M) no longer
 // reaches back a whole dedup window, as under sustained load.
 void BM_LookupNewIds(benchmark::State& state) {
-  const std::string dir = (std::filesystem::temp_directory_path() / "upfront-store-bench").string();
-  std::filesystem::remove_all(dir);
-  auto store = OpenRocksDbStore(dir, {}).value();
-  const std::string event_json(300, 'x');
-  std::mt19937_64 rng(7);
-  uint64_t seq = 0;
-  std::vector<std::string> ids(kGroup), customers(kGroup);
-  CommitBatch batch;
-  while (seq < kPrefill) {
-    batch.events.clear();
-    for (int i = 0; i < kGroup; ++i) {
-      ++seq;
-      ids[i] = RandomUuid(rng);
-      customers[i] = "customer-" + std::to_string(rng() % 100'000);
-      batch.events.push_back({seq, static_cast<Micros>(seq), ids[i], customers[i], "", event_json});
-    }
-    if (!store->Commit(batch, false).ok()) state.SkipWithError("commit failed");
-  }
+  CommitFeed feed(/*random_ids=*/true, state);
+  feed.Prefill();
+  std::vector<std::string> ids(kGroup);
   std::vector<std::string_view> asked(kGroup);
   std::vector<std::optional<Micros>> arrivals;
   for (auto _ : state) {
     state.PauseTiming();
     for (int i = 0; i < kGroup; ++i) {
-      ids[i] = RandomUuid(rng);
+      ids[i] = feed.RandomId();
       asked[i] = ids[i];
     }
     state.ResumeTiming();
-    if (!store->LookupMessageIds(asked, &arrivals).ok()) state.SkipWithError("lookup failed");
+    if (!feed.store().LookupMessageIds(asked, &arrivals).ok()) state.SkipWithError("lookup failed");
   }
   state.SetItemsProcessed(state.iterations() * kGroup);
-  store.reset();
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_LookupNewIds)->Iterations(2000);
 
