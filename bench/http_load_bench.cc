@@ -359,8 +359,8 @@ void RunConnection(int index, int batch, uint16_t port, const std::string& key, 
     NowTimestamp(timestamp);
     char* bytes = t.request.data();
     for (int i = 0; i < batch; ++i) {
-      PutDigits(bytes + t.message_ids[i], RandomMessageIds() ? Scatter(next_message++) : next_message++,
-                kMessageIdDigits);
+      const uint64_t message = next_message++;
+      PutDigits(bytes + t.message_ids[i], RandomMessageIds() ? Scatter(message) : message, kMessageIdDigits);
       PutDigits(bytes + t.user_ids[i], NextRandom(random) % kCustomers, kUserIdDigits);
       std::memcpy(bytes + t.timestamps[i], timestamp, kTimestampChars);
     }

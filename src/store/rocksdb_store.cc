@@ -167,7 +167,7 @@ class RocksDbStore final : public StateStore {
       // Real clients send random UUIDs as message ids, so each dedup insert
       // walks the skiplist from the top with a cache miss per level; a
       // memtable small enough to stay in the cache turns most of those into
-      // hits. 16 MB against the default 64: 25-35% more commits/s and 10-18%
+      // hits. 16 MB against the default 64: 15-35% more commits/s and 10-18%
       // less process CPU, flushes and compactions included (bench/store_bench
       // with random ids; sequential ids unchanged). Lookups check a few more
       // L0 files, behind their Bloom filters.
