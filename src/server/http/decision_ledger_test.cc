@@ -2,6 +2,8 @@
 
 #include <rocksdb/db.h>
 
+#include <filesystem>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -114,6 +116,49 @@ TEST(DecisionLedger, UnansweredNudgesExpireAndLeaveThePendingList) {
   ledger->reset();
   ledger = DecisionLedger::Open(dir.path());
   EXPECT_EQ((*ledger)->pending_nudges(), 1u);  // counted from the pending list at open
+}
+
+// Decisions the size the engine tells them (~800 bytes) live in blob files
+// once their memtable is flushed: more than one memtable's worth is written
+// and the ledger reopened (which flushes what its log held); each decision
+// reads back whole, and erasure still removes a customer's.
+TEST(DecisionLedger, FullSizeDecisionsReadBackFromBlobFilesAfterAReopen) {
+  ScratchDir dir("ledger-test");
+  constexpr int kCount = 100'000;  // ~85 MB: past the 64 MB memtable
+  const std::string padding(760, 'x');
+  const auto id_of = [](int i) { return std::to_string(1'000'000 + i); };
+  const auto customer_of = [](int i) { return std::to_string(i % 1000).insert(0, "customer-"); };
+  {
+    auto ledger = DecisionLedger::Open(dir.path());
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    std::vector<RecordedDecision> batch;
+    for (int i = 0; i < kCount; ++i) {
+      RecordedDecision& d = batch.emplace_back(Decision(id_of(i), customer_of(i), kNoon + i, false));
+      d.json.insert(d.json.size() - 1, R"(,"pad":")" + padding + "\"");
+      if (batch.size() == 1000) {
+        ASSERT_TRUE((*ledger)->Record(batch).ok());
+        batch.clear();
+      }
+    }
+  }
+  // Opening flushes what the log held, through the blob files.
+  auto ledger = DecisionLedger::Open(dir.path());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  bool has_blob_file = false;
+  for (const auto& f : std::filesystem::directory_iterator(dir.path())) has_blob_file |= f.path().extension() == ".blob";
+  EXPECT_TRUE(has_blob_file);
+  for (int i : {0, 1, 4'999, 50'000, kCount - 1}) {
+    auto d = (*ledger)->Get(id_of(i));
+    ASSERT_TRUE(d.ok()) << i << ": " << d.status();
+    EXPECT_EQ((*d)["customer"], customer_of(i));
+    EXPECT_EQ((*d)["pad"], padding);
+  }
+  EXPECT_EQ((*(*ledger)->CustomerDecisions({customer_of(7)}, 1000)).size(), static_cast<size_t>(kCount / 1000));
+  auto erased = (*ledger)->EraseCustomers({customer_of(7)});
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, static_cast<uint64_t>(kCount / 1000));
+  EXPECT_EQ((*ledger)->Get(id_of(7)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*ledger)->Get(id_of(8)).ok());
 }
 
 // A ledger written before the customer keys had column families of their
