@@ -167,7 +167,10 @@ class RocksDbLedger final : public DecisionLedger {
     std::sort(pending.begin(), pending.end());
     pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
     pending_ += pending.size();
-    rocksdb::WriteBatch wb;
+    size_t bytes = 0;  // reserved once: growing a batch copies it each time
+    for (const auto& [key, value] : records) bytes += key.size() + value.size() + 16;
+    bytes += (by_customer.size() + pending.size()) * 64;
+    rocksdb::WriteBatch wb(bytes);
     for (const auto& [key, value] : records) wb.Put(key, value);
     for (const std::string& key : by_customer) wb.Put(by_customer_, key, rocksdb::Slice());
     for (const std::string& key : pending) wb.Put(pending_family_, key, rocksdb::Slice());

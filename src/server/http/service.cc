@@ -394,11 +394,13 @@ void ServiceImpl::RunDecisionWorker() {
     batch.swap(decisions_);
     decisions_room_cv_.notify_all();
     lock.unlock();
-    try {
-      ProcessDecisions(batch);
-    } catch (const std::exception& e) {
-      // A bug, not bad input (the engine writes these); keep serving.
-      spdlog::error("processing decisions: {}", e.what());
+    for (size_t from = 0; from < batch.size(); from += kDecisionChunk) {
+      try {
+        ProcessDecisions(std::span(batch).subspan(from, std::min(kDecisionChunk, batch.size() - from)));
+      } catch (const std::exception& e) {
+        // A bug, not bad input (the engine writes these); keep serving.
+        spdlog::error("processing decisions: {}", e.what());
+      }
     }
     const size_t processed = batch.size();
     batch.clear();
@@ -475,7 +477,7 @@ std::string DecisionAuditDetails(simdjson::dom::element d, std::string_view chan
 
 }  // namespace
 
-void ServiceImpl::ProcessDecisions(std::vector<ToldDecision>& batch) {
+void ServiceImpl::ProcessDecisions(std::span<ToldDecision> chunk) {
   std::shared_ptr<const Policy> policy;
   {
     std::lock_guard lock(delivery_mu_);
@@ -483,13 +485,14 @@ void ServiceImpl::ProcessDecisions(std::vector<ToldDecision>& batch) {
   }
   const Micros now = Now();
   std::vector<RecordedDecision> recorded;
+  recorded.reserve(chunk.size());
   std::vector<AuditEntry> audit;
   std::vector<OutboxMessage> webhooks;
   std::vector<std::pair<std::string, std::string>> published;  // customer, SSE data
   // Decisions are read with simdjson (nothing is built for the fields not
   // needed); the audit details are the only document made, for actions.
   simdjson::dom::parser parser;
-  for (ToldDecision& told : batch) {
+  for (ToldDecision& told : chunk) {
     std::string& raw = told.json;
     simdjson::dom::element d;
     std::string_view id_view;

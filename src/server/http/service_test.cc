@@ -830,6 +830,30 @@ TEST_F(ServiceTest, HealthReadinessStatsAndKeys) {
   EXPECT_EQ(Send("PATCH", "/v1/keys", "", admin_).status, 405);
 }
 
+// More decisions than the worker records at a time (it takes them in chunks
+// when it is behind): every one is recorded and becomes a nudge.
+TEST_F(ServiceTest, ThousandsOfDecisionsAtOnceAreEachRecorded) {
+  constexpr int kCustomers = 3000;
+  for (int from = 0; from < kCustomers; from += 1000) {
+    std::vector<std::string> events;
+    for (int i = from; i < from + 1000; ++i) {
+      const std::string user = "bulk-" + std::to_string(i);
+      events.push_back(Track(user, "Shipment Delayed", user + "-delay", "2026-11-25T10:01:00Z",
+                             {{"order_id", "o-" + user}, {"delay_days", 3}}));
+    }
+    HttpResult r = Post("/v1/batch", Batch(events), ingest_);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  ASSERT_TRUE(service_->Drain().ok());
+  for (int i : {0, 1, 1023, 1024, 1025, 2047, 2048, kCustomers - 1}) {
+    const std::string user = "bulk-" + std::to_string(i);
+    EXPECT_THAT(Decisions(user), SizeIs(1)) << user;
+    EXPECT_THAT(Get("/v1/customers/" + user + "/nudges", ingest_).Json()["nudges"], SizeIs(1)) << user;
+  }
+  EXPECT_THAT(Get("/metrics", analyst_).body,
+              HasSubstr("upfront_queue_depth{queue=\"nudges\"} " + std::to_string(kCustomers)));
+}
+
 TEST_F(ServiceTest, KeysAcknowledgedEventsAndDecisionsSurviveARestart) {
   DelayShipment("u1", "2026-11-25T10:01:00Z");
   const std::string decisions_before = Get("/v1/customers/u1/decisions", agent_).body;
