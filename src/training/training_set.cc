@@ -134,7 +134,14 @@ absl::StatusOr<TrainingSet> BuildTrainingSet(const std::string& data_dir, const 
   TrainingSet set;
   set.feature_count = static_cast<int>(width);
   stats->customers = customers.size();
-  for (const auto& [id, customer] : customers) {
+  // Rows in the order of customer ids, not of the hash map (which differs
+  // from run to run): the holdout is picked by row index, so the same log
+  // and seed give the same model.
+  std::vector<std::pair<std::string_view, Customer*>> in_order;
+  in_order.reserve(customers.size());
+  for (const auto& [id, customer] : customers) in_order.emplace_back(id, customer.get());
+  std::sort(in_order.begin(), in_order.end());
+  for (const auto& [id, customer] : in_order) {
     std::sort(customer->label_times.begin(), customer->label_times.end());
     for (const auto& [t, offset] : customer->moments) {
       auto next = std::upper_bound(customer->label_times.begin(), customer->label_times.end(), t);

@@ -1,7 +1,9 @@
 #include "src/training/training_set.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -40,10 +42,10 @@ std::string PolicyText(bool xgboost, const std::string& file) {
 
 std::string Event(int customer, const std::string& name, Micros t, int n) {
   return nlohmann::json{{"type", "track"},
-                        {"userId", "c" + std::to_string(customer)},
+                        {"userId", fmt::format("c{}", customer)},
                         {"event", name},
                         {"timestamp", FormatTimestamp(t)},
-                        {"messageId", "m" + std::to_string(customer) + "-" + std::to_string(n)}}
+                        {"messageId", fmt::format("m{}-{}", customer, n)}}
              .dump() +
          "\n";
 }
@@ -59,10 +61,10 @@ class TrainingSetTest : public ::testing::Test {
     std::string events;
     for (int c = 0; c < 400; ++c) {
       int n = 0;
-      events += nlohmann::json{{"type", "identify"}, {"userId", "c" + std::to_string(c)},
+      events += nlohmann::json{{"type", "identify"}, {"userId", fmt::format("c{}", c)},
                                {"traits", {{"tenure_days", 30 + c % 7}}},
                                {"timestamp", FormatTimestamp(day0)},
-                               {"messageId", "i" + std::to_string(c)}}
+                               {"messageId", fmt::format("i{}", c)}}
                     .dump() +
                 "\n";
       for (int day = 0; day < 10; ++day) {
@@ -116,6 +118,16 @@ TEST_F(TrainingSetTest, RowsAreFeaturesAtSampledMomentsLabelledWithinTheHorizon)
     EXPECT_GE(set->rows[r * 2 + 1], 30);
   }
   EXPECT_TRUE(saw_three_contacts);
+
+  // Rows come customer by customer in id order ("c0", "c1", "c10", ...), 8
+  // each, so the holdout and the model are the same on every run.
+  std::vector<std::string> ids;
+  for (int c = 0; c < 400; ++c) ids.push_back(fmt::format("c{}", c));
+  std::sort(ids.begin(), ids.end());
+  for (size_t r = 0; r < set->labels.size(); ++r) {
+    const int customer = std::stoi(ids[r / 8].substr(1));
+    ASSERT_EQ(set->rows[r * 2 + 1], 30 + customer % 7) << "row " << r;
+  }
 }
 
 TEST_F(TrainingSetTest, TrainedModelServesTheSameScoresInTheEngine) {
