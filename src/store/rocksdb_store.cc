@@ -65,7 +65,16 @@ std::string PartitionKey(int partition) { return absl::StrCat("p/", partition); 
 std::string LearnerKey(int partition, std::string_view model) {
   return absl::StrCat("learner/", partition, "/", std::string(model));
 }
-std::string CustomerKey(std::string_view canonical) { return absl::StrCat("c/", std::string(canonical)); }
+// Into a reused buffer, for the many keys of a checkpoint.
+void SetCustomerKey(std::string_view canonical, std::string* key) {
+  key->assign("c/");
+  key->append(canonical);
+}
+std::string CustomerKey(std::string_view canonical) {
+  std::string key;
+  SetCustomerKey(canonical, &key);
+  return key;
+}
 
 absl::Status ToStatus(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -359,10 +368,9 @@ class RocksDbStore final : public StateStore {
     }
     rocksdb::WriteBatch wb(bytes);
     for (const Checkpoint& c : checkpoints) {
-      std::string key = "c/";
+      std::string key;
       for (const auto& [canonical, state] : c.puts) {
-        key.resize(2);
-        key.append(canonical);
+        SetCustomerKey(canonical, &key);
         wb.Put(handles_[kState], key, state);
       }
       for (std::string_view canonical : c.deletes) wb.Delete(handles_[kState], CustomerKey(canonical));
