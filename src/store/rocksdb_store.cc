@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/binary_codec.h"
 #include "src/store/background_writes.h"
+#include "src/store/flush_priority.h"
 #include "src/store/move_prefix.h"
 #include "src/store/store.h"
 
@@ -190,6 +191,7 @@ class RocksDbStore final : public StateStore {
           absl::StrCat("cannot open the data directory '", dir, "': ", s.ToString()));
     }
     db_.reset(db);
+    LowerFlushThreadPriority();
     std::string value;
     if (db_->Get({}, handles_[kDefault], kLastSeqKey, &value).ok()) last_seq_ = GetBigEndian64(value);
     if (db_->Get({}, handles_[kDefault], kWatermarkKey, &value).ok()) {
