@@ -23,7 +23,7 @@ namespace upfront {
 namespace {
 
 constexpr int kCustomers = 100'000;
-constexpr int kDecisions = 200'000;  // per Record() iteration, and the reads' ledger
+constexpr int kDecisions = 200'000;  // the short Record() run's, and the reads' ledger
 constexpr int kBatch = 512;
 
 std::string DecisionJson(const std::string& id, const std::string& customer) {

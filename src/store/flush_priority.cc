@@ -10,20 +10,25 @@
 
 namespace upfront {
 
-int LowerFlushThreadPriority(int niceness) {
-  int found = 0;
+std::vector<int> FlushThreadIds() {
+  std::vector<int> ids;
   std::error_code ec;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
     std::string name;
     std::getline(std::ifstream(task.path() / "comm"), name);
-    if (name != "rocksdb:high") continue;
-    const id_t tid = static_cast<id_t>(std::stoul(task.path().filename().string()));
-    ++found;
-    errno = 0;
-    const int current = getpriority(PRIO_PROCESS, tid);
-    if (errno == 0 && current < niceness) setpriority(PRIO_PROCESS, tid, niceness);
+    if (name == "rocksdb:high") ids.push_back(std::stoi(task.path().filename().string()));
   }
-  return found;
+  return ids;
+}
+
+int LowerFlushThreadPriority(int niceness) {
+  const std::vector<int> ids = FlushThreadIds();
+  for (int tid : ids) {
+    errno = 0;
+    const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+    if (errno == 0 && current < niceness) setpriority(PRIO_PROCESS, static_cast<id_t>(tid), niceness);
+  }
+  return static_cast<int>(ids.size());
 }
 
 }  // namespace upfront

@@ -12,12 +12,18 @@
 // 25-33 -> 37-56 ms).
 #pragma once
 
+#include <vector>
+
 namespace upfront {
 
 inline constexpr int kFlushThreadNiceness = 8;
 
+// The kernel thread ids of this process's RocksDB flush threads (by their
+// name, "rocksdb:high"). Linux only: elsewhere, none.
+std::vector<int> FlushThreadIds();
+
 // Lowers every RocksDB flush thread of this process to `niceness` (never
-// raises one); returns how many it found. Linux only: elsewhere, 0.
+// raises one); returns how many it found.
 int LowerFlushThreadPriority(int niceness = kFlushThreadNiceness);
 
 }  // namespace upfront

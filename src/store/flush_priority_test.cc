@@ -3,8 +3,6 @@
 #include <sys/resource.h>
 
 #include <cerrno>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,12 +17,9 @@ namespace {
 
 std::vector<int> FlushThreadNiceness() {
   std::vector<int> out;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::string name;
-    std::getline(std::ifstream(task.path() / "comm"), name);
-    if (name != "rocksdb:high") continue;
+  for (int tid : FlushThreadIds()) {
     errno = 0;
-    const int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(std::stoul(task.path().filename().string())));
+    const int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
     if (errno == 0) out.push_back(nice);
   }
   return out;
