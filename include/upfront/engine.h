@@ -51,8 +51,9 @@ struct EngineOptions {
   // once every decision told so far is durable. Called on a partition thread
   // before a checkpoint that follows decisions (recovery does not tell again
   // the decisions of events a checkpoint covers) and after an approved review
-  // is told. It must not call into the engine.
-  std::function<void()> await_decisions_durable;
+  // is told. It must not call into the engine. An error leaves the
+  // checkpoint unwritten (it is tried again later).
+  std::function<absl::Status()> await_decisions_durable;
 };
 
 enum class IngestFormat { kAuto, kJsonLines, kJson };

@@ -81,7 +81,7 @@ absl::Status DecodeCustomerState(const ProfileRules& rules, const OnlineLearning
 
 Partition::Partition(int index, StateStore* store, const ProfileRules* rules,
                      const PolicyReader* reader, uint64_t applied_at_open,
-                     DecisionListener on_decision, std::function<void()> await_decisions_durable)
+                     DecisionListener on_decision, std::function<absl::Status()> await_decisions_durable)
     : index_(index),
       store_(store),
       rules_(rules),
@@ -310,7 +310,7 @@ absl::Status Partition::Checkpoint() {
   if (dirty_.empty() && pending_deletes_.empty() && applied_seq_ == checkpointed_seq_) {
     return absl::OkStatus();
   }
-  if (told_since_checkpoint_ && await_decisions_durable_) await_decisions_durable_();
+  if (told_since_checkpoint_ && await_decisions_durable_) UPFRONT_RETURN_IF_ERROR(await_decisions_durable_());
   told_since_checkpoint_ = false;
   upfront::Checkpoint c;
   c.partition = index_;
@@ -590,7 +590,7 @@ absl::StatusOr<std::string> Partition::AnswerReview(const std::string& review_js
     }
     if (on_decision_) on_decision_(delivery.dump());
     // The item is stored as approved right away, not at a checkpoint.
-    if (await_decisions_durable_) await_decisions_durable_();
+    if (await_decisions_durable_) UPFRONT_RETURN_IF_ERROR(await_decisions_durable_());
   } else {
     item["reason"] = reason;
   }

@@ -78,7 +78,7 @@ class Partition {
   using DecisionListener = std::function<void(std::string_view decision_json)>;
   Partition(int index, StateStore* store, const ProfileRules* rules, const PolicyReader* reader,
             uint64_t applied_at_open, DecisionListener on_decision = {},
-            std::function<void()> await_decisions_durable = {});
+            std::function<absl::Status()> await_decisions_durable = {});
   ~Partition();
 
   void Start();
@@ -231,7 +231,7 @@ class Partition {
   OnlineLearning learning_;
   Decider decider_;
   DecisionListener on_decision_;
-  std::function<void()> await_decisions_durable_;
+  std::function<absl::Status()> await_decisions_durable_;
   bool told_since_checkpoint_ = false;
   Decision decision_;
   std::string decision_json_;

@@ -49,6 +49,7 @@ class ReviewTest : public ::testing::Test {
     options.await_decisions_durable = [this] {
       std::lock_guard lock(mu_);
       awaited_at_.push_back(decisions_.size());
+      return absl::OkStatus();
     };
     engine_ = Engine::Open(options).value();
   }

@@ -18,9 +18,10 @@
 namespace upfront {
 namespace {
 
-// Key spaces, each a one-letter prefix and a NUL, in three column families:
+// Key spaces, each a one-letter prefix and a NUL, in four column families:
 //   default:
 //     d <id>                      -> the decision JSON
+//   "nudges":
 //     n <id>                      -> its nudge's state (JSON)
 //     r <review id>               -> an agent's claim on a review item (JSON)
 //   "by_customer":
@@ -29,7 +30,9 @@ namespace {
 //     p <customer> NUL <id>       -> "" (a customer's nudges still pending)
 //
 // Decision ids lead with their time, so inserts into the default family land
-// next to each other. Customer keys land anywhere: in a skiplist too big for
+// next to each other, and each table flushed from it covers a time span of
+// its own: compaction moves it down whole instead of rewriting it (see
+// Open()). Customer keys land anywhere: in a skiplist too big for
 // the cache each one costs a cache miss per level, 3 to 4 us, and that was
 // over half of the decision worker's CPU (bench/ledger_bench: 9.3 us of CPU
 // per decision with every key in the default family). "by_customer" is
@@ -42,6 +45,7 @@ namespace {
 constexpr size_t kByCustomerMemtableBytes = 4 << 20;
 constexpr char kByCustomerFamily[] = "by_customer";
 constexpr char kPendingFamily[] = "pending";
+constexpr char kNudgesFamily[] = "nudges";
 
 std::string Key(char space, std::string_view a) {
   std::string k{space, '\0'};
@@ -65,7 +69,7 @@ absl::Status ToStatus(const rocksdb::Status& s, std::string_view what) {
 class RocksDbLedger final : public DecisionLedger {
  public:
   ~RocksDbLedger() override {
-    for (rocksdb::ColumnFamilyHandle* family : {by_customer_, pending_family_}) {
+    for (rocksdb::ColumnFamilyHandle* family : {by_customer_, pending_family_, nudges_}) {
       if (family != nullptr) db_->DestroyColumnFamilyHandle(family);
     }
   }
@@ -107,6 +111,14 @@ class RocksDbLedger final : public DecisionLedger {
     // decision saves only 28% (818 -> 590 bytes), and would cost the flush
     // thread about a microsecond per decision; so a ledger takes more disk
     // than when its older levels were compressed a block at a time.
+    // Garbage collection rewrites the live blobs of the oldest quarter of
+    // the files each time a compaction reads tables pointing into them.
+    // While nudge states shared this family, every table overlapped the
+    // others and was compacted again and again: 817 MB of blobs rewritten in
+    // a 30 s run of bench/http_load_bench at 3 connections. Alone, the
+    // decisions' tables follow each other in time and overlap only at their
+    // edges (decisions come a little out of time order): 512 MB. The rest is
+    // a young ledger's: its oldest quarter of blob files is seconds old.
     rocksdb::ColumnFamilyOptions decisions(options);
     decisions.enable_blob_files = true;
     decisions.min_blob_size = 256;
@@ -114,7 +126,8 @@ class RocksDbLedger final : public DecisionLedger {
     const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
         {rocksdb::kDefaultColumnFamilyName, decisions},
         {kByCustomerFamily, by_customer},
-        {kPendingFamily, rocksdb::ColumnFamilyOptions(options)}};
+        {kPendingFamily, rocksdb::ColumnFamilyOptions(options)},
+        {kNudgesFamily, rocksdb::ColumnFamilyOptions(options)}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     UPFRONT_RETURN_IF_ERROR(
@@ -123,7 +136,8 @@ class RocksDbLedger final : public DecisionLedger {
     db_->DestroyColumnFamilyHandle(handles[0]);  // the DB keeps its own default handle
     by_customer_ = handles[1];
     pending_family_ = handles[2];
-    UPFRONT_RETURN_IF_ERROR(MoveCustomerKeysOutOfDefault());
+    nudges_ = handles[3];
+    UPFRONT_RETURN_IF_ERROR(MoveKeysOutOfDefault());
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, pending_family_));
     const std::string prefix = Key('p', "");
     uint64_t pending = 0;
@@ -138,43 +152,54 @@ class RocksDbLedger final : public DecisionLedger {
     // searches from the top for one elsewhere. In the order of the decisions,
     // each 'd' key was followed by an 'n' key far from it, and pending keys
     // come in customer order, not time order.
-    std::vector<std::pair<std::string, std::string_view>> records;  // default family: d, n
+    std::vector<std::pair<std::string, std::string_view>> records, nudge_records;
     std::vector<std::string> nudges, by_customer, pending;
-    nudges.reserve(decisions.size());  // `records` points into it
+    nudges.reserve(decisions.size());  // `nudge_records` points into it
     std::lock_guard lock(mu_);
+    std::string existing;
     for (const RecordedDecision& d : decisions) {
-      std::string existing;
-      const bool known = d.may_be_recorded && db_->Get({}, Key('d', d.id), &existing).ok();
       records.emplace_back(Key('d', d.id), d.json);
-      if (known) continue;  // re-told after a restart: the nudge keeps its state
       std::string& by_time = by_customer.emplace_back(CustomerKey('c', d.customer));
       PutBigEndian(static_cast<uint64_t>(d.at), &by_time);
       by_time += d.id;
-      if (d.nudge) {
+      // Re-told after a restart: a nudge already known keeps its state (its
+      // feedback went through the log, so it is known even when the decision
+      // was lost with the memtable).
+      if (d.nudge && !(d.may_be_recorded && db_->Get({}, nudges_, Key('n', d.id), &existing).ok())) {
         nlohmann::json nudge = {{"customer", d.customer},
                                 {"expires", FormatTimestamp(d.nudge_expires)},
                                 {"status", "pending"}};
         nudges.push_back(nudge.dump());
-        records.emplace_back(Key('n', d.id), nudges.back());
+        nudge_records.emplace_back(Key('n', d.id), nudges.back());
         pending.push_back(CustomerKey('p', d.customer) + d.id);
       }
     }
     // A decision told twice in one batch keeps its last record, and its
     // nudge is pending once.
-    std::stable_sort(records.begin(), records.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    const auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
+    std::stable_sort(records.begin(), records.end(), by_key);
+    std::stable_sort(nudge_records.begin(), nudge_records.end(), by_key);
     std::sort(by_customer.begin(), by_customer.end());
     std::sort(pending.begin(), pending.end());
     pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
     pending_ += pending.size();
     size_t bytes = 0;  // reserved once: growing a batch copies it each time
     for (const auto& [key, value] : records) bytes += key.size() + value.size() + 16;
+    for (const auto& [key, value] : nudge_records) bytes += key.size() + value.size() + 16;
     bytes += (by_customer.size() + pending.size()) * 64;
     rocksdb::WriteBatch wb(bytes);
     for (const auto& [key, value] : records) wb.Put(key, value);
+    for (const auto& [key, value] : nudge_records) wb.Put(nudges_, key, value);
     for (const std::string& key : by_customer) wb.Put(by_customer_, key, rocksdb::Slice());
     for (const std::string& key : pending) wb.Put(pending_family_, key, rocksdb::Slice());
-    return ToStatus(db_->Write({}, &wb), "recording decisions");
+    rocksdb::WriteOptions unlogged;
+    unlogged.disableWAL = true;  // see decision_ledger.h; closing the database flushes them
+    return ToStatus(db_->Write(unlogged, &wb), "recording decisions");
+  }
+
+  absl::Status Persist() override {
+    return ToStatus(db_->Flush(rocksdb::FlushOptions(), {db_->DefaultColumnFamily(), by_customer_, pending_family_, nudges_}),
+                    "persisting decisions");
   }
 
   absl::StatusOr<nlohmann::json> Get(std::string_view decision_id) override {
@@ -184,7 +209,7 @@ class RocksDbLedger final : public DecisionLedger {
     UPFRONT_RETURN_IF_ERROR(ToStatus(s, "reading a decision"));
     nlohmann::json decision = nlohmann::json::parse(value, nullptr, false);
     if (decision.is_discarded()) return absl::DataLossError("decision " + std::string(decision_id) + " is unreadable");
-    if (db_->Get({}, Key('n', decision_id), &value).ok()) {
+    if (db_->Get({}, nudges_, Key('n', decision_id), &value).ok()) {
       decision["nudge"] = nlohmann::json::parse(value, nullptr, false);
     }
     return decision;
@@ -259,7 +284,7 @@ class RocksDbLedger final : public DecisionLedger {
         const std::optional<Micros> expires = ParseTimestamp(nudge->value("expires", ""));
         if (!expires || *expires > now) continue;
         (*nudge)["status"] = "expired";
-        wb.Put(Key('n', keys[i].second), nudge->dump());
+        wb.Put(nudges_, Key('n', keys[i].second), nudge->dump());
         wb.Delete(pending_family_, keys[i].first);
         ++in_chunk;
       }
@@ -276,7 +301,8 @@ class RocksDbLedger final : public DecisionLedger {
     UPFRONT_ASSIGN_OR_RETURN(nlohmann::json nudge, ReadNudge(decision_id));
     if (nudge.contains("shown_at")) return false;
     nudge["shown_at"] = FormatTimestamp(now);
-    UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Put({}, Key('n', decision_id), nudge.dump()), "recording a nudge"));
+    UPFRONT_RETURN_IF_ERROR(
+        ToStatus(db_->Put({}, nudges_, Key('n', decision_id), nudge.dump()), "recording a nudge"));
     return true;
   }
 
@@ -292,7 +318,7 @@ class RocksDbLedger final : public DecisionLedger {
     nudge["status"] = std::string(feedback);
     nudge["feedback_at"] = FormatTimestamp(now);
     rocksdb::WriteBatch wb;
-    wb.Put(Key('n', decision_id), nudge.dump());
+    wb.Put(nudges_, Key('n', decision_id), nudge.dump());
     wb.Delete(pending_family_, CustomerKey('p', nudge.value("customer", "")) + std::string(decision_id));
     rocksdb::WriteOptions wo;
     wo.sync = true;
@@ -315,7 +341,7 @@ class RocksDbLedger final : public DecisionLedger {
           if (space == 'c' && rest.size() >= 8) {
             const std::string id(rest.substr(8));
             wb.Delete(Key('d', id));
-            wb.Delete(Key('n', id));
+            wb.Delete(nudges_, Key('n', id));
             ++erased;
           }
           if (space == 'p' && pending_ > 0) --pending_;
@@ -338,7 +364,8 @@ class RocksDbLedger final : public DecisionLedger {
     const std::string holder = HolderLocked(review_id, now);
     if (!holder.empty() && holder != agent) return holder;
     nlohmann::json claim = {{"agent", std::string(agent)}, {"until", now + ttl}};
-    UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Put({}, Key('r', review_id), claim.dump()), "recording a claim"));
+    UPFRONT_RETURN_IF_ERROR(
+        ToStatus(db_->Put({}, nudges_, Key('r', review_id), claim.dump()), "recording a claim"));
     return std::string(agent);
   }
 
@@ -349,22 +376,28 @@ class RocksDbLedger final : public DecisionLedger {
 
  private:
   rocksdb::ColumnFamilyHandle* FamilyOf(char space) const {
-    return space == 'c' ? by_customer_ : space == 'p' ? pending_family_ : db_->DefaultColumnFamily();
+    switch (space) {
+      case 'c': return by_customer_;
+      case 'p': return pending_family_;
+      case 'n':
+      case 'r': return nudges_;
+      default: return db_->DefaultColumnFamily();
+    }
   }
 
-  // Ledgers written before the customer families kept their keys in the
-  // default one; they move over once.
-  absl::Status MoveCustomerKeysOutOfDefault() {
-    for (char space : {'c', 'p'}) {
+  // Ledgers written before the other families kept all keys in the default
+  // one; they move over once.
+  absl::Status MoveKeysOutOfDefault() {
+    for (char space : {'c', 'p', 'n', 'r'}) {
       UPFRONT_RETURN_IF_ERROR(MovePrefix(db_.get(), Key(space, ""), db_->DefaultColumnFamily(), FamilyOf(space),
-                                         "the ledger's customer index"));
+                                         "the ledger's keys"));
     }
     return absl::OkStatus();
   }
 
   std::string HolderLocked(std::string_view review_id, Micros now) {
     std::string value;
-    if (!db_->Get({}, Key('r', review_id), &value).ok()) return "";
+    if (!db_->Get({}, nudges_, Key('r', review_id), &value).ok()) return "";
     const nlohmann::json claim = nlohmann::json::parse(value, nullptr, false);
     if (!claim.is_object() || claim.value("until", Micros{0}) <= now) return "";
     return claim.value("agent", "");
@@ -372,7 +405,7 @@ class RocksDbLedger final : public DecisionLedger {
 
   absl::StatusOr<nlohmann::json> ReadNudge(std::string_view decision_id) {
     std::string value;
-    rocksdb::Status s = db_->Get({}, Key('n', decision_id), &value);
+    rocksdb::Status s = db_->Get({}, nudges_, Key('n', decision_id), &value);
     if (s.IsNotFound()) {
       return absl::NotFoundError("decision '" + std::string(decision_id) + "' is not a nudge waiting to be shown");
     }
@@ -385,6 +418,7 @@ class RocksDbLedger final : public DecisionLedger {
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* by_customer_ = nullptr;
   rocksdb::ColumnFamilyHandle* pending_family_ = nullptr;
+  rocksdb::ColumnFamilyHandle* nudges_ = nullptr;
   std::mutex mu_;  // read-modify-write of nudge states
   std::atomic<uint64_t> pending_{0};
 };

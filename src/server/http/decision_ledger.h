@@ -3,8 +3,14 @@
 // customer's decisions in time order, and the nudges waiting for the web or
 // app to show them with the feedback they got.
 //
-// Decisions are re-told by the engine after a crash (with the same id), so
-// Record() is idempotent and unsynced; a nudge's feedback is synced.
+// Decisions are re-told by the engine after a crash (with the same id): the
+// engine replays its log from each partition's last checkpoint, and asks for
+// Persist() before it writes one. So Record() is idempotent and writes no
+// log of its own (the ledger would otherwise write every decision twice, to
+// its log and to its tables: half of the server's disk writes under load);
+// what comes after the last Persist() may be lost in a crash, and is re-told.
+// A nudge's feedback, a claim and an erasure go through the log (synced
+// where the caller is told it is done) and survive a crash on their own.
 // Thread-safe.
 #pragma once
 
@@ -38,6 +44,8 @@ class DecisionLedger {
   virtual ~DecisionLedger() = default;
 
   virtual absl::Status Record(const std::vector<RecordedDecision>& decisions) = 0;
+  // Makes every decision recorded so far durable (flushes it to the tables).
+  virtual absl::Status Persist() = 0;
   // The decision as told, with its nudge's state under "nudge" when it has one.
   // NotFound for an unknown id.
   virtual absl::StatusOr<nlohmann::json> Get(std::string_view decision_id) = 0;

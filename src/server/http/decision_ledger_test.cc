@@ -2,6 +2,8 @@
 
 #include <rocksdb/db.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <gmock/gmock.h>
@@ -120,8 +122,9 @@ TEST(DecisionLedger, UnansweredNudgesExpireAndLeaveThePendingList) {
 
 // Decisions the size the engine tells them (~800 bytes) live in blob files
 // once their memtable is flushed: more than one memtable's worth is written
-// and the ledger reopened (which flushes what its log held); each decision
-// reads back whole, and erasure still removes a customer's.
+// and the ledger closed (which flushes what its memtables held) and
+// reopened; each decision reads back whole, and erasure still removes a
+// customer's.
 TEST(DecisionLedger, FullSizeDecisionsReadBackFromBlobFilesAfterAReopen) {
   ScratchDir dir("ledger-test");
   constexpr int kCount = 100'000;  // ~85 MB: past the 64 MB memtable
@@ -141,7 +144,6 @@ TEST(DecisionLedger, FullSizeDecisionsReadBackFromBlobFilesAfterAReopen) {
       }
     }
   }
-  // Opening flushes what the log held, through the blob files.
   auto ledger = DecisionLedger::Open(dir.path());
   ASSERT_TRUE(ledger.ok()) << ledger.status();
   bool has_blob_file = false;
@@ -161,9 +163,9 @@ TEST(DecisionLedger, FullSizeDecisionsReadBackFromBlobFilesAfterAReopen) {
   EXPECT_TRUE((*ledger)->Get(id_of(8)).ok());
 }
 
-// A ledger written before the customer keys had column families of their
-// own: opening it moves them, and nothing is lost.
-TEST(DecisionLedger, OpensALedgerThatKeptCustomerKeysInTheDefaultFamily) {
+// A ledger written before the customer keys, nudge states and claims had
+// column families of their own: opening it moves them, and nothing is lost.
+TEST(DecisionLedger, OpensALedgerThatKeptEveryKeyInTheDefaultFamily) {
   ScratchDir dir("ledger-test");
   {
     rocksdb::Options options;
@@ -180,6 +182,7 @@ TEST(DecisionLedger, OpensALedgerThatKeptCustomerKeysInTheDefaultFamily) {
                     .ok());
     ASSERT_TRUE(db->Put({}, by_time, "").ok());
     ASSERT_TRUE(db->Put({}, key('p', std::string("ann") + '\0' + "a1"), "").ok());
+    ASSERT_TRUE(db->Put({}, key('r', "review-1"), R"({"agent":"bo","until":4102444800000000})").ok());
   }
   for (int open = 0; open < 2; ++open) {  // the move happens once; the second open finds it done
     auto ledger = DecisionLedger::Open(dir.path());
@@ -187,7 +190,61 @@ TEST(DecisionLedger, OpensALedgerThatKeptCustomerKeysInTheDefaultFamily) {
     EXPECT_THAT(Ids(*(*ledger)->CustomerDecisions({"ann"}, 10)), ::testing::ElementsAre("a1"));
     EXPECT_THAT(Ids(*(*ledger)->PendingNudges({"ann"}, kNoon)), ::testing::ElementsAre("a1"));
     EXPECT_EQ((*ledger)->pending_nudges(), 1u);
+    EXPECT_EQ((*(*ledger)->Get("a1"))["nudge"]["status"], "pending");
+    EXPECT_EQ((*ledger)->ClaimHolder("review-1", kNoon), "bo");
   }
+}
+
+// Decisions are recorded without a log: a crash loses those recorded after
+// the last Persist(), and the engine tells them again. A nudge's feedback is
+// logged and synced, so it outlives its decision's record and is kept when
+// the decision is told again. The crash runs in a child process (a death
+// test), which ends without closing the ledger.
+std::filesystem::path CrashDir(pid_t test_process) {
+  return std::filesystem::temp_directory_path() / ("upfront-ledger-crash-" + std::to_string(test_process));
+}
+
+TEST(DecisionLedgerDeathTest, ACrashLosesOnlyWhatCameAfterPersistAndKeepsFeedback) {
+  // A fresh process for the child: RocksDB's background threads, which
+  // earlier tests may have started here, would not exist in a fork. It runs
+  // this test again from the start, and writes where its parent reads.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const std::string path = CrashDir(getpid()).string();
+  std::filesystem::remove_all(path);
+  const auto retold = [](RecordedDecision d) {
+    d.may_be_recorded = true;
+    return d;
+  };
+  const RecordedDecision a = Decision("0001a", "ann", kNoon, true);
+  const RecordedDecision b = Decision("0002b", "bea", kNoon + 1, true);
+  const RecordedDecision c = Decision("0003c", "cid", kNoon + 2, true);
+  EXPECT_EXIT(
+      {
+        auto ledger = DecisionLedger::Open(CrashDir(getppid()).string());
+        if (!ledger.ok() || !(*ledger)->Record({a}).ok() || !(*ledger)->Persist().ok() ||
+            !(*ledger)->Record({b, c}).ok() || !(*ledger)->RecordFeedback(b.id, "dismissed", kNoon + 5).ok()) {
+          _exit(1);
+        }
+        _exit(0);  // a crash: nothing is closed, nothing more is flushed
+      },
+      ::testing::ExitedWithCode(0), "");
+
+  auto ledger = DecisionLedger::Open(path);
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  ASSERT_TRUE((*ledger)->Get(a.id).ok());
+  EXPECT_EQ((*(*ledger)->Get(a.id))["nudge"]["status"], "pending");
+  EXPECT_EQ((*ledger)->Get(b.id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*ledger)->Get(c.id).status().code(), absl::StatusCode::kNotFound);
+
+  // Recovery tells them again.
+  ASSERT_TRUE((*ledger)->Record({retold(b), retold(c)}).ok());
+  EXPECT_EQ((*(*ledger)->Get(b.id))["nudge"]["status"], "dismissed");
+  EXPECT_EQ((*(*ledger)->Get(c.id))["nudge"]["status"], "pending");
+  EXPECT_THAT(Ids(*(*ledger)->PendingNudges({"ann", "bea", "cid"}, kNoon)), ::testing::ElementsAre("0001a", "0003c"));
+  EXPECT_EQ((*ledger)->pending_nudges(), 2u);
+  EXPECT_THAT(Ids(*(*ledger)->CustomerDecisions({"bea"}, 10)), ::testing::ElementsAre("0002b"));
+  ledger->reset();
+  std::filesystem::remove_all(path);
 }
 
 }  // namespace

@@ -283,7 +283,7 @@ absl::Status ServiceImpl::OpenRuntime(int policy_number) {
   engine.arrival = ArrivalClock::kWall;
   engine.sync = options_.sync;
   engine.on_decision = [this](std::string_view json) { OnDecision(json); };
-  engine.await_decisions_durable = [this] { AwaitDecisionsDurable(); };
+  engine.await_decisions_durable = [this] { return AwaitDecisionsDurable(); };
   // Until the first tick after this, the engine may re-tell decisions it
   // told before a restart: recovery replays the log since the last
   // checkpoint, and that tick fires the timers that came due meanwhile.
@@ -339,14 +339,25 @@ absl::Status ServiceImpl::Drain() {
     auto lock = ReadRuntime();
     if (runtime_.engine) UPFRONT_RETURN_IF_ERROR(runtime_.engine->Flush());
   }
-  AwaitDecisionsDurable();
-  return absl::OkStatus();
+  return AwaitDecisionsDurable();
 }
 
-void ServiceImpl::AwaitDecisionsDurable() {
-  std::unique_lock lock(decisions_mu_);
-  const uint64_t target = decisions_told_;
-  decisions_idle_cv_.wait(lock, [&] { return decisions_done_ >= target || worker_exited_; });
+// Before a partition checkpoint: what comes before it is not replayed after a
+// crash, so its decisions must be in the ledger's tables, not only in its
+// memtable (see decision_ledger.h).
+absl::Status ServiceImpl::AwaitDecisionsDurable() {
+  uint64_t done = 0;
+  {
+    std::unique_lock lock(decisions_mu_);
+    const uint64_t target = decisions_told_;
+    decisions_idle_cv_.wait(lock, [&] { return decisions_done_ >= target || worker_exited_; });
+    done = decisions_done_;
+  }
+  std::lock_guard lock(persist_mu_);
+  if (decisions_persisted_ >= done) return absl::OkStatus();
+  UPFRONT_RETURN_IF_ERROR(ledger_->Persist());
+  decisions_persisted_ = done;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<size_t> ServiceImpl::DeliverWebhooks() {

@@ -144,7 +144,7 @@ class ServiceImpl final : public Service {
   void Publish(const std::string& customer, const std::string& sse_data);
   void AuditDelivery(const DeliveryAttempt& attempt);
   // Blocks until every decision the engine has told so far is recorded.
-  void AwaitDecisionsDurable();
+  absl::Status AwaitDecisionsDurable();
   // Stops and closes an outbox the worker may be delivering to.
   void CloseOutbox(std::unique_ptr<Outbox>& outbox);
   HttpResponse Respond(const absl::Status& status);
@@ -180,6 +180,8 @@ class ServiceImpl final : public Service {
   std::atomic<bool> engine_recovering_{false};
   uint64_t decisions_told_ = 0;  // by the engine
   uint64_t decisions_done_ = 0;  // recorded, queued for delivery and audited
+  std::mutex persist_mu_;        // one ledger flush at a time; the others then find it done
+  uint64_t decisions_persisted_ = 0;  // done and flushed by the ledger
   bool worker_stop_ = false;
   bool worker_exited_ = false;
   std::thread worker_;
