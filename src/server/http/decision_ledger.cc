@@ -30,9 +30,9 @@ namespace {
 //     p <customer> NUL <id>       -> "" (a customer's nudges still pending)
 //
 // Decision ids lead with their time, so inserts into the default family land
-// next to each other, and each table flushed from it covers a time span of
-// its own: compaction moves it down whole instead of rewriting it (see
-// Open()). Customer keys land anywhere: in a skiplist too big for
+// next to each other, and each table flushed from it covers a time span that
+// overlaps the next only at its edges, so compactions rewrite little of it
+// (see Open()). Customer keys land anywhere: in a skiplist too big for
 // the cache each one costs a cache miss per level, 3 to 4 us, and that was
 // over half of the decision worker's CPU (bench/ledger_bench: 9.3 us of CPU
 // per decision with every key in the default family). "by_customer" is
@@ -198,8 +198,9 @@ class RocksDbLedger final : public DecisionLedger {
   }
 
   absl::Status Persist() override {
-    return ToStatus(db_->Flush(rocksdb::FlushOptions(), {db_->DefaultColumnFamily(), by_customer_, pending_family_, nudges_}),
-                    "persisting decisions");
+    const std::vector<rocksdb::ColumnFamilyHandle*> all = {db_->DefaultColumnFamily(), by_customer_,
+                                                           pending_family_, nudges_};
+    return ToStatus(db_->Flush(rocksdb::FlushOptions(), all), "persisting decisions");
   }
 
   absl::StatusOr<nlohmann::json> Get(std::string_view decision_id) override {
