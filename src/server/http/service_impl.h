@@ -143,7 +143,8 @@ class ServiceImpl final : public Service {
   void ProcessDecisions(std::span<ToldDecision> chunk);
   void Publish(const std::string& customer, const std::string& sse_data);
   void AuditDelivery(const DeliveryAttempt& attempt);
-  // Blocks until every decision the engine has told so far is recorded.
+  // Blocks until every decision the engine has told so far is recorded, and
+  // then flushes the ledger (which keeps no log of its own).
   absl::Status AwaitDecisionsDurable();
   // Stops and closes an outbox the worker may be delivering to.
   void CloseOutbox(std::unique_ptr<Outbox>& outbox);
