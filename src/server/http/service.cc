@@ -342,9 +342,10 @@ absl::Status ServiceImpl::Drain() {
   return AwaitDecisionsDurable();
 }
 
-// Before a partition checkpoint: what comes before it is not replayed after a
-// crash, so its decisions must be in the ledger's tables, not only in its
-// memtable (see decision_ledger.h).
+// Before a partition checkpoint, after an approved review and when draining:
+// what a checkpoint covers is not replayed after a crash, so its decisions
+// must be in the ledger's tables, not only in its memtable (see
+// decision_ledger.h). One flush covers every caller waiting meanwhile.
 absl::Status ServiceImpl::AwaitDecisionsDurable() {
   uint64_t done = 0;
   {
