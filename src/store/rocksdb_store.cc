@@ -23,11 +23,21 @@ namespace {
 
 constexpr uint64_t kLogVersion = 1;
 
-enum ColumnFamily {
-  kDefault, kEvents, kDedup, kHistory, kIdentity, kState, kTimers, kRecords, kMeasurement, kFamilyCount
-};
-const char* const kFamilyNames[kFamilyCount] = {"default",  "events", "dedup",  "history",    "identity",
-                                                "state",    "timers", "records", "measurement"};
+// Two databases. The event log's, written by the sequencer with an fsync
+// before every acknowledgement:
+enum ColumnFamily { kDefault, kEvents, kDedup, kHistory, kIdentity, kRecords, kMeasurement, kFamilyCount };
+const char* const kFamilyNames[kFamilyCount] = {"default", "events",  "dedup",      "history",
+                                                "identity", "records", "measurement"};
+// And the partitions' checkpoints (customer state, the timer index, learner
+// state and each partition's applied sequence), in a database of their own
+// under kCheckpointDir. A checkpoint is one write of tens of megabytes; in
+// the log's database every commit queued behind its memtable insert, and
+// acknowledgements waited 0.5-1.4 s each time (bench/http_load_bench, 30 s).
+// Checkpoints name a sequence only once the log holds it durably (partitions
+// apply synced groups), so nothing ties the two databases' writes together.
+enum CheckpointFamily { kLearners, kState, kTimers, kCheckpointFamilyCount };
+const char* const kCheckpointFamilyNames[kCheckpointFamilyCount] = {"default", "state", "timers"};
+constexpr std::string_view kCheckpointDir = "checkpoints";
 
 // The measurement's records (an exposure per customer, intervention and
 // variant; one per action) are keyed by customer, so they land anywhere, and
@@ -63,8 +73,9 @@ std::string HistoryPrefix(std::string_view canonical) {
   return k;
 }
 std::string PartitionKey(int partition) { return absl::StrCat("p/", partition); }
+constexpr std::string_view kLearnerPrefix = "learner/";
 std::string LearnerKey(int partition, std::string_view model) {
-  return absl::StrCat("learner/", partition, "/", std::string(model));
+  return absl::StrCat(std::string(kLearnerPrefix), partition, "/", std::string(model));
 }
 // Into a reused buffer, for the many keys of a checkpoint.
 void SetCustomerKey(std::string_view canonical, std::string* key) {
@@ -117,10 +128,8 @@ class RocksDbStore final : public StateStore {
   RocksDbStore(std::unique_ptr<DedupTtlFilter> filter) : dedup_filter_(std::move(filter)) {}
 
   ~RocksDbStore() override {
-    if (db_) {
-      for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
-      db_->Close();
-    }
+    Close(checkpoints_, checkpoint_handles_);
+    Close(db_, handles_);
   }
 
   absl::Status Open(const std::string& dir) {
@@ -135,8 +144,6 @@ class RocksDbStore final : public StateStore {
                                      rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
                                      rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
                                      rocksdb::kZSTD};
-    options.allow_concurrent_memtable_write = false;  // one writer (the sequencer); needed by vector memtables
-
     options.max_write_buffer_number = 4;  // let flushes lag behind bursts without stalling writes
     SmoothBackgroundWrites(&options);
 
@@ -148,20 +155,23 @@ class RocksDbStore final : public StateStore {
     point_lookups.checksum = rocksdb::kXXH3;
     point_lookups.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     point_lookups.whole_key_filtering = true;
+    const auto for_point_lookups = [&](rocksdb::ColumnFamilyOptions* cf) {
+      cf->table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_lookups));
+      cf->memtable_whole_key_filtering = true;
+      cf->memtable_prefix_bloom_size_ratio = 0.05;
+    };
 
+    rocksdb::Options log_options = options;
+    log_options.allow_concurrent_memtable_write = false;  // one writer (the sequencer); needed by vector memtables
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (int i = 0; i < kFamilyCount; ++i) {
-      rocksdb::ColumnFamilyOptions cf(options);
+      rocksdb::ColumnFamilyOptions cf(log_options);
       cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(scans));
-      if (i == kDedup || i == kState || i == kIdentity) {
-        cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_lookups));
-        cf.memtable_whole_key_filtering = true;
-        cf.memtable_prefix_bloom_size_ratio = 0.05;
-      }
+      if (i == kDedup || i == kIdentity) for_point_lookups(&cf);
       if (i == kDedup) cf.compaction_filter = dedup_filter_.get();
-      // Dedup and state keep RocksDB's skiplist memtable: a hash-skiplist made
-      // inserts O(1) but re-sorted every entry at each flush, which cost a
-      // quarter of the CPU under sustained load (bench/http_load_bench).
+      // Dedup keeps RocksDB's skiplist memtable: a hash-skiplist made inserts
+      // O(1) but re-sorted every entry at each flush, which cost a quarter of
+      // the CPU under sustained load (bench/http_load_bench).
       if (i == kHistory || i == kMeasurement) {
         // Written in bulk, keyed by customer (random order), read by scans:
         // appending to a vector and sorting once at flush is far cheaper
@@ -184,20 +194,28 @@ class RocksDbStore final : public StateStore {
       if (i == kDedup) cf.write_buffer_size = 16 << 20;
       families.emplace_back(kFamilyNames[i], cf);
     }
-    rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, families, &handles_, &db);
-    if (!s.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot open the data directory '", dir, "': ", s.ToString()));
+    const std::vector<std::string> legacy = LegacyCheckpointFamilies(dir);
+    for (const std::string& name : legacy) families.emplace_back(name, rocksdb::ColumnFamilyOptions(log_options));
+    UPFRONT_RETURN_IF_ERROR(OpenDb(log_options, dir, families, &db_, &handles_));
+
+    // Each partition writes its own checkpoints, so several may insert at once.
+    std::vector<rocksdb::ColumnFamilyDescriptor> checkpoint_families;
+    for (int i = 0; i < kCheckpointFamilyCount; ++i) {
+      rocksdb::ColumnFamilyOptions cf(options);
+      cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(scans));
+      if (i == kState) for_point_lookups(&cf);
+      checkpoint_families.emplace_back(kCheckpointFamilyNames[i], cf);
     }
-    db_.reset(db);
+    UPFRONT_RETURN_IF_ERROR(OpenDb(options, absl::StrCat(dir, "/", std::string(kCheckpointDir)), checkpoint_families,
+                                   &checkpoints_, &checkpoint_handles_));
     LowerFlushThreadPriority();
     std::string value;
     if (db_->Get({}, handles_[kDefault], kLastSeqKey, &value).ok()) last_seq_ = GetBigEndian64(value);
     if (db_->Get({}, handles_[kDefault], kWatermarkKey, &value).ok()) {
       watermark_ = static_cast<Micros>(GetBigEndian64(value));
     }
-    return MoveMeasurementRecordsOutOfRecords();
+    UPFRONT_RETURN_IF_ERROR(MoveMeasurementRecordsOutOfRecords());
+    return MoveCheckpointsOutOfTheLog(legacy);
   }
 
   absl::Status Commit(const CommitBatch& batch, bool sync) override {
@@ -308,7 +326,7 @@ class RocksDbStore final : public StateStore {
 
   absl::Status ScanTimers(
       const std::function<void(std::string_view canonical, Micros due)>& visit) override {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kTimers]));
+    std::unique_ptr<rocksdb::Iterator> it(checkpoints_->NewIterator({}, checkpoint_handles_[kTimers]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       visit(std::string_view(it->key().data(), it->key().size()),
             static_cast<Micros>(GetBigEndian64(std::string_view(it->value().data(), it->value().size()))));
@@ -373,28 +391,28 @@ class RocksDbStore final : public StateStore {
       std::string key;
       for (const auto& [canonical, state] : c.puts) {
         SetCustomerKey(canonical, &key);
-        wb.Put(handles_[kState], key, state);
+        wb.Put(checkpoint_handles_[kState], key, state);
       }
-      for (std::string_view canonical : c.deletes) wb.Delete(handles_[kState], CustomerKey(canonical));
+      for (std::string_view canonical : c.deletes) wb.Delete(checkpoint_handles_[kState], CustomerKey(canonical));
       for (const auto& [canonical, due] : c.timers) {
         if (due == kNever) {
-          wb.Delete(handles_[kTimers], canonical);
+          wb.Delete(checkpoint_handles_[kTimers], canonical);
         } else {
-          wb.Put(handles_[kTimers], canonical, SeqKey(static_cast<uint64_t>(due)));
+          wb.Put(checkpoint_handles_[kTimers], canonical, SeqKey(static_cast<uint64_t>(due)));
         }
       }
       for (const auto& [model, state] : c.learners) {
-        wb.Put(handles_[kDefault], LearnerKey(c.partition, model), state);
+        wb.Put(checkpoint_handles_[kLearners], LearnerKey(c.partition, model), state);
       }
-      wb.Put(handles_[kState], PartitionKey(c.partition), SeqKey(c.applied_seq));
+      wb.Put(checkpoint_handles_[kState], PartitionKey(c.partition), SeqKey(c.applied_seq));
     }
     // Not synced: state is derived from the synced event log and rebuilt from
     // it after a crash, starting at the last checkpoint that reached the disk.
-    return ToStatus(db_->Write({}, &wb), "writing customer state");
+    return ToStatus(checkpoints_->Write({}, &wb), "writing customer state");
   }
 
   absl::StatusOr<bool> ReadState(std::string_view canonical, std::string* state) override {
-    rocksdb::Status s = db_->Get({}, handles_[kState], CustomerKey(canonical), state);
+    rocksdb::Status s = checkpoints_->Get({}, checkpoint_handles_[kState], CustomerKey(canonical), state);
     if (s.IsNotFound()) return false;
     UPFRONT_RETURN_IF_ERROR(ToStatus(s, "reading customer state"));
     return true;
@@ -404,7 +422,7 @@ class RocksDbStore final : public StateStore {
       int partition,
       const std::function<void(std::string_view, std::string_view)>& visit) override {
     const std::string prefix = LearnerKey(partition, "");
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kDefault]));
+    std::unique_ptr<rocksdb::Iterator> it(checkpoints_->NewIterator({}, checkpoint_handles_[kLearners]));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       std::string_view key(it->key().data(), it->key().size());
       visit(key.substr(prefix.size()), std::string_view(it->value().data(), it->value().size()));
@@ -414,7 +432,7 @@ class RocksDbStore final : public StateStore {
 
   uint64_t AppliedSeq(int partition) const override {
     std::string value;
-    if (!db_->Get({}, handles_[kState], PartitionKey(partition), &value).ok()) return 0;
+    if (!checkpoints_->Get({}, checkpoint_handles_[kState], PartitionKey(partition), &value).ok()) return 0;
     return GetBigEndian64(value);
   }
 
@@ -452,7 +470,9 @@ class RocksDbStore final : public StateStore {
   }
 
   absl::StatusOr<uint64_t> EraseCustomer(std::span<const std::string> ids) override {
-    rocksdb::WriteBatch wb;
+    // Two synced writes, one per database: a crash between them leaves the
+    // erasure unacknowledged and half done, and repeating it finishes it.
+    rocksdb::WriteBatch wb, checkpointed;
     uint64_t erased = 0;
     for (const std::string& id : ids) {
       const std::string prefix = HistoryPrefix(id);
@@ -465,8 +485,8 @@ class RocksDbStore final : public StateStore {
       }
       UPFRONT_RETURN_IF_ERROR(ToStatus(it->status(), "reading a customer's history"));
       wb.Delete(handles_[kIdentity], id);
-      wb.Delete(handles_[kState], CustomerKey(id));
-      wb.Delete(handles_[kTimers], id);
+      checkpointed.Delete(checkpoint_handles_[kState], CustomerKey(id));
+      checkpointed.Delete(checkpoint_handles_[kTimers], id);
     }
     for (int family : {kRecords, kMeasurement}) {
       std::unique_ptr<rocksdb::Iterator> records(db_->NewIterator({}, handles_[family]));
@@ -481,11 +501,67 @@ class RocksDbStore final : public StateStore {
     }
     rocksdb::WriteOptions wo;
     wo.sync = true;
+    UPFRONT_RETURN_IF_ERROR(ToStatus(checkpoints_->Write(wo, &checkpointed), "erasing a customer's state"));
     UPFRONT_RETURN_IF_ERROR(ToStatus(db_->Write(wo, &wb), "erasing a customer"));
     return erased;
   }
 
  private:
+  static void Close(std::unique_ptr<rocksdb::DB>& db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    if (!db) return;
+    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    handles.clear();
+    db->Close();
+    db.reset();
+  }
+
+  static absl::Status OpenDb(const rocksdb::Options& options, const std::string& dir,
+                             const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+                             std::unique_ptr<rocksdb::DB>* db, std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, families, handles, &raw);
+    if (!s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot open the data directory '", dir, "': ", s.ToString()));
+    }
+    db->reset(raw);
+    return absl::OkStatus();
+  }
+
+  // The families in which data directories from before the checkpoint
+  // database kept checkpoints inside the log's database.
+  static std::vector<std::string> LegacyCheckpointFamilies(const std::string& dir) {
+    std::vector<std::string> names;
+    if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok()) return {};  // a new directory
+    std::vector<std::string> legacy;
+    for (int family : {kState, kTimers}) {
+      if (std::find(names.begin(), names.end(), kCheckpointFamilyNames[family]) != names.end()) {
+        legacy.emplace_back(kCheckpointFamilyNames[family]);
+      }
+    }
+    return legacy;
+  }
+
+  // Moves them over (and the learner states from the log's default family),
+  // then drops them: a crash part way moves the rest at the next open.
+  absl::Status MoveCheckpointsOutOfTheLog(const std::vector<std::string>& legacy) {
+    UPFRONT_RETURN_IF_ERROR(MovePrefix(kLearnerPrefix, {db_.get(), handles_[kDefault]},
+                                       {checkpoints_.get(), checkpoint_handles_[kLearners]}, "learner state"));
+    for (size_t i = 0; i < legacy.size(); ++i) {
+      rocksdb::ColumnFamilyHandle* from = handles_[kFamilyCount + i];
+      const int to = legacy[i] == kCheckpointFamilyNames[kState] ? kState : kTimers;
+      UPFRONT_RETURN_IF_ERROR(MovePrefix("", {db_.get(), from}, {checkpoints_.get(), checkpoint_handles_[to]},
+                                         "checkpoints"));
+    }
+    for (size_t i = 0; i < legacy.size(); ++i) {
+      rocksdb::ColumnFamilyHandle* from = handles_[kFamilyCount + i];
+      UPFRONT_RETURN_IF_ERROR(ToStatus(db_->DropColumnFamily(from), "dropping a moved family"));
+      db_->DestroyColumnFamilyHandle(from);
+    }
+    handles_.resize(kFamilyCount);
+    return absl::OkStatus();
+  }
+
   // Data directories from before the "measurement" family kept those records
   // in "records"; they move over once.
   absl::Status MoveMeasurementRecordsOutOfRecords() {
@@ -499,6 +575,8 @@ class RocksDbStore final : public StateStore {
   std::unique_ptr<DedupTtlFilter> dedup_filter_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<rocksdb::DB> checkpoints_;
+  std::vector<rocksdb::ColumnFamilyHandle*> checkpoint_handles_;
   std::atomic<uint64_t> last_seq_{0};
   std::atomic<Micros> watermark_{0};
   // Commit's, kept between calls (one caller at a time: the sequencer).

@@ -175,6 +175,71 @@ TEST(RocksDbStore, OpensADirectoryThatKeptMeasurementRecordsWithTheOthers) {
   }
 }
 
+// A data directory from before the checkpoint database kept checkpoints in
+// the log's database ("state", "timers" and learner keys in "default"):
+// they move over at open, and the old families are dropped.
+TEST(RocksDbStore, OpensADirectoryThatKeptCheckpointsWithTheLog) {
+  testing::TempDir dir;
+  const auto big_endian = [](uint64_t v) {
+    std::string out;
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+    return out;
+  };
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name :
+         {"default", "events", "dedup", "history", "identity", "state", "timers", "records", "measurement"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(options), dir.path(), families, &handles, &raw).ok());
+    ASSERT_TRUE(raw->Put({}, handles[0], "learner/1/churn", "weights").ok());
+    ASSERT_TRUE(raw->Put({}, handles[0], "partitions", big_endian(2)).ok());
+    ASSERT_TRUE(raw->Put({}, handles[5], "p/1", big_endian(42)).ok());
+    for (int i = 0; i < 12'000; ++i) {  // more than one chunk of the move
+      ASSERT_TRUE(raw->Put({}, handles[5], "c/zz" + std::to_string(i), "s").ok());
+    }
+    ASSERT_TRUE(raw->Put({}, handles[5], "c/alice", "state-a").ok());
+    ASSERT_TRUE(raw->Put({}, handles[6], "alice", big_endian(777)).ok());
+    for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+    delete raw;
+  }
+  for (int open = 0; open < 2; ++open) {
+    auto store = Open(dir.path());
+    EXPECT_EQ(*store->PartitionCount(8), 2);
+    EXPECT_EQ(store->AppliedSeq(1), 42u);
+    std::string state;
+    ASSERT_TRUE(*store->ReadState("alice", &state));
+    EXPECT_EQ(state, "state-a");
+    EXPECT_TRUE(*store->ReadState("zz11999", &state));
+    std::vector<std::pair<std::string, Micros>> timers;
+    ASSERT_TRUE(store->ScanTimers([&](std::string_view id, Micros due) { timers.emplace_back(id, due); }).ok());
+    EXPECT_THAT(timers, ::testing::ElementsAre(std::pair<std::string, Micros>("alice", 777)));
+    std::vector<std::string> learners;
+    ASSERT_TRUE(store->ScanLearners(1, [&](std::string_view model, std::string_view value) {
+      learners.push_back(std::string(model) + "=" + std::string(value));
+    }).ok());
+    EXPECT_THAT(learners, ::testing::ElementsAre("churn=weights"));
+  }
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &families).ok());
+  EXPECT_THAT(families, ::testing::Not(::testing::Contains("state")));
+  EXPECT_THAT(families, ::testing::Not(::testing::Contains("timers")));
+
+  // Erasure reaches the moved state and timer index.
+  auto store = Open(dir.path());
+  ASSERT_TRUE(store->EraseCustomer(std::vector<std::string>{"alice"}).ok());
+  std::string state;
+  EXPECT_FALSE(*store->ReadState("alice", &state));
+  int timers = 0;
+  ASSERT_TRUE(store->ScanTimers([&](std::string_view, Micros) { ++timers; }).ok());
+  EXPECT_EQ(timers, 0);
+}
+
 TEST(RocksDbStore, ReportsAnUnusableDirectory) {
   auto store = OpenRocksDbStore("/proc/upfront-cannot-be-here", {});
   ASSERT_FALSE(store.ok());
