@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/binary_codec.h"
 #include "src/store/background_writes.h"
-#include "src/store/flush_priority.h"
+#include "src/store/background_priority.h"
 #include "src/store/move_prefix.h"
 #include "src/store/store.h"
 
@@ -208,7 +208,7 @@ class RocksDbStore final : public StateStore {
     }
     UPFRONT_RETURN_IF_ERROR(OpenDb(options, absl::StrCat(dir, "/", std::string(kCheckpointDir)), checkpoint_families,
                                    &checkpoints_, &checkpoint_handles_));
-    LowerFlushThreadPriority();
+    LowerBackgroundThreadPriority();
     std::string value;
     if (db_->Get({}, handles_[kDefault], kLastSeqKey, &value).ok()) last_seq_ = GetBigEndian64(value);
     if (db_->Get({}, handles_[kDefault], kWatermarkKey, &value).ok()) {
