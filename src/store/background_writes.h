@@ -24,4 +24,19 @@ inline void SmoothBackgroundWrites(rocksdb::DBOptions* options) {
   options->wal_bytes_per_sync = 256 << 10;
 }
 
+// Background threads for every database in the process (RocksDB's default
+// Env pools are shared): two for flushes, two for compactions, and each
+// database may run two flushes at once. With one flush at a time, one
+// thread for all, the event log's 128 MB events memtable took the flush
+// thread for most of a second while the 16 MB dedup memtables filled behind
+// it, and the decision ledger's behind both: under 20-30 s of
+// bench/http_load_bench at 140 k events/s RocksDB stalled or stopped writes
+// 3-5 times per run ("3 immutable memtables (waiting for flush)"); with
+// two, never, and 122-128 -> 129 k events/s were kept up with.
+// (Opening a database grows the shared pools to what it may run at once.)
+inline void ShareBackgroundThreads(rocksdb::DBOptions* options) {
+  options->max_background_flushes = 2;
+  options->max_background_compactions = 2;
+}
+
 }  // namespace upfront

@@ -136,7 +136,6 @@ class RocksDbStore final : public StateStore {
     rocksdb::Options options;
     options.create_if_missing = true;
     options.create_missing_column_families = true;
-    options.IncreaseParallelism(2);
     options.max_total_wal_size = 256 << 20;
     // Fresh data is flushed uncompressed (flushes compete with ingest for the
     // CPU); older levels, where most bytes end up, are compressed.
@@ -146,6 +145,7 @@ class RocksDbStore final : public StateStore {
                                      rocksdb::kZSTD};
     options.max_write_buffer_number = 4;  // let flushes lag behind bursts without stalling writes
     SmoothBackgroundWrites(&options);
+    ShareBackgroundThreads(&options);
 
     // Debian's RocksDB is built without SSE4.2, so its crc32c is the slow
     // software one; XXH3 block checksums are much cheaper.

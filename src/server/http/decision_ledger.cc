@@ -87,6 +87,7 @@ class RocksDbLedger final : public DecisionLedger {
     options.create_missing_column_families = true;
     options.allow_concurrent_memtable_write = false;  // needed by the vector memtable
     SmoothBackgroundWrites(&options);
+    ShareBackgroundThreads(&options);
     // As the event log: fresh data is flushed uncompressed (snappy was 1.3%
     // of the server's CPU under bench/http_load_bench, competing with
     // ingest), older levels, where most bytes end up, are compressed.
