@@ -239,15 +239,25 @@ class RocksDbStore final : public StateStore {
       e.PutString(r.event_json);
       wb.Put(handles_[kEvents], key, value);
 
-      value.clear();
-      Encoder(&value).PutSigned(r.arrival);
-      Encoder(&value).PutVarint(r.seq);
-      wb.Put(handles_[kDedup], r.message_id, value);
-
       history_key.clear();
       Encoder(&history_key).PutString(r.canonical);
       PutBigEndian64(r.seq, &history_key);
       wb.Put(handles_[kHistory], history_key, rocksdb::Slice());
+    }
+    // Message ids (random UUIDs, as real clients send them) go in in key
+    // order: a skiplist insert starts from where the one before went in, so
+    // each id searches only the stretch after the last instead of the whole
+    // memtable from its top. A stable sort keeps the last of an id told twice.
+    std::vector<const LogRecord*>& by_id = commit_by_id_;
+    by_id.clear();
+    for (const LogRecord& r : batch.events) by_id.push_back(&r);
+    std::stable_sort(by_id.begin(), by_id.end(),
+                     [](const LogRecord* a, const LogRecord* b) { return a->message_id < b->message_id; });
+    for (const LogRecord* r : by_id) {
+      value.clear();
+      Encoder(&value).PutSigned(r->arrival);
+      Encoder(&value).PutVarint(r->seq);
+      wb.Put(handles_[kDedup], r->message_id, value);
     }
     for (const auto& [id, canonical] : batch.identity_changes) wb.Put(handles_[kIdentity], id, canonical);
     uint64_t last = batch.events.empty() ? last_seq_.load() : batch.events.back().seq;
@@ -583,6 +593,7 @@ class RocksDbStore final : public StateStore {
   static constexpr size_t kKeptCommitBytes = 16 << 20;
   rocksdb::WriteBatch commit_batch_;
   std::string commit_key_, commit_value_, commit_history_key_;
+  std::vector<const LogRecord*> commit_by_id_;
 };
 
 }  // namespace
