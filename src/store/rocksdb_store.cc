@@ -247,12 +247,14 @@ class RocksDbStore final : public StateStore {
     // Message ids (random UUIDs, as real clients send them) go in in key
     // order: a skiplist insert starts from where the one before went in, so
     // each id searches only the stretch after the last instead of the whole
-    // memtable from its top. A stable sort keeps the last of an id told twice.
+    // memtable from its top. An id told twice keeps its order (records lie in
+    // one vector, so their addresses are their positions), and so its last.
     std::vector<const LogRecord*>& by_id = commit_by_id_;
     by_id.clear();
     for (const LogRecord& r : batch.events) by_id.push_back(&r);
-    std::stable_sort(by_id.begin(), by_id.end(),
-                     [](const LogRecord* a, const LogRecord* b) { return a->message_id < b->message_id; });
+    std::sort(by_id.begin(), by_id.end(), [](const LogRecord* a, const LogRecord* b) {
+      return a->message_id != b->message_id ? a->message_id < b->message_id : a < b;
+    });
     for (const LogRecord* r : by_id) {
       value.clear();
       Encoder(&value).PutSigned(r->arrival);
