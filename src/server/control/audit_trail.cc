@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "src/common/json_writer.h"
 #include "src/common/time_format.h"
 
 namespace upfront {
@@ -85,6 +86,39 @@ std::string AuditRecord::ComputeHash() const {
 }
 
 std::string AuditRecord::ToJson() const {
+  // Written by hand, keys sorted as nlohmann writes them: the decision
+  // worker writes one record per action, and building a document to print
+  // it was a tenth of that thread's time (bench/audit_bench). Text that is
+  // not plain ASCII (never, in what the engine writes) goes through nlohmann,
+  // which replaces invalid UTF-8 instead of writing it out.
+  const auto ascii = [](std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  };
+  if (ascii(actor) && ascii(action) && ascii(subject) && ascii(details_digest) && ascii(prev) && ascii(hash) &&
+      std::all_of(customers.begin(), customers.end(), ascii)) {
+    std::string out;
+    {
+      JsonWriter w(&out);
+      w.Member(R"({"action":)", action);
+      w.Member(R"(,"actor":)", actor);
+      w.Raw(R"(,"at":)");
+      w.Integer(at);
+      w.Raw(R"(,"customers":[)");
+      for (size_t i = 0; i < customers.size(); ++i) {
+        if (i > 0) w.Char(',');
+        w.String(customers[i]);
+      }
+      w.Member(R"(],"details_digest":)", details_digest);
+      w.Member(R"(,"hash":)", hash);
+      w.Member(R"(,"prev":)", prev);
+      if (redacted) w.Raw(R"(,"redacted":true)");
+      w.Raw(R"(,"seq":)");
+      w.Integer(static_cast<int64_t>(seq));
+      w.Member(R"(,"subject":)", subject);
+      w.Char('}');
+    }
+    return out;
+  }
   Json j = {{"seq", seq},       {"at", at},
             {"actor", actor},   {"action", action},
             {"subject", subject}, {"customers", customers},
@@ -238,6 +272,8 @@ absl::StatusOr<uint64_t> AuditTrail::Write(Writer* w) {
     uint64_t seq = head_seq_;
     std::string prev = head_hash_;
     const Micros now = db_->clock->Now();
+    std::vector<std::pair<uint64_t, const std::string*>> details;
+    std::vector<std::string> index;
     for (Writer* member : group) {
       member->first_seq = seq + 1;
       for (StagedAuditEntry& entry : member->entries) {
@@ -252,13 +288,19 @@ absl::StatusOr<uint64_t> AuditTrail::Write(Writer* w) {
         record.prev = std::move(prev);
         record.hash = record.ComputeHash();
         batch->Put(NumberedKey(kAuditPrefix, seq), record.ToJson());
-        batch->Put(NumberedKey(kDetailsPrefix, seq), entry.details);
-        for (const std::string& pseudonym : record.customers) {
-          batch->Put(db_->audit_index, CustomerIndexKey(pseudonym, seq), rocksdb::Slice());
-        }
+        details.emplace_back(seq, &entry.details);
+        for (const std::string& pseudonym : record.customers) index.push_back(CustomerIndexKey(pseudonym, seq));
         prev = std::move(record.hash);
       }
     }
+    // Key by key in order, each key space after the other: a skiplist
+    // memtable inserts next to the key before from where that one went in,
+    // and searches from the top for one elsewhere. Entries and details
+    // alternating, and customers in the order they came, each searched from
+    // the top (over a quarter of the decision worker's time went to them).
+    for (const auto& [details_seq, text] : details) batch->Put(NumberedKey(kDetailsPrefix, details_seq), *text);
+    std::sort(index.begin(), index.end());
+    for (const std::string& key : index) batch->Put(db_->audit_index, key, rocksdb::Slice());
     batch->Put(kAuditHeadKey, HeadJson(seq, prev));
     // Others may queue up meanwhile; only the leader touches the head.
     lock.unlock();

@@ -28,6 +28,63 @@ AuditEntry Decision(int n, std::vector<std::string> customers = {"cust-1"}) {
           .details = {{"message", "hello " + std::to_string(n)}, {"score", 0.5}}};
 }
 
+AuditRecord SampleRecord() {
+  AuditRecord r;
+  r.seq = 42;
+  r.at = 1'764'000'000'123'456;
+  r.actor = "key_\"quoted\"\\";
+  r.action = "decision.deliver";
+  r.subject = "line\nbreak\ttab\x01";
+  r.customers = {"p_0123456789abcdef", "p_fedcba9876543210"};
+  r.details_digest = std::string(64, 'd');
+  r.prev = kZeroHash;
+  r.hash = std::string(64, 'a');
+  return r;
+}
+
+void ExpectSameRecord(const AuditRecord& a, const AuditRecord& b) {
+  EXPECT_EQ(a.seq, b.seq);
+  EXPECT_EQ(a.at, b.at);
+  EXPECT_EQ(a.actor, b.actor);
+  EXPECT_EQ(a.action, b.action);
+  EXPECT_EQ(a.subject, b.subject);
+  EXPECT_EQ(a.customers, b.customers);
+  EXPECT_EQ(a.details_digest, b.details_digest);
+  EXPECT_EQ(a.prev, b.prev);
+  EXPECT_EQ(a.hash, b.hash);
+  EXPECT_EQ(a.redacted, b.redacted);
+}
+
+TEST(AuditRecordTest, WritesWhatNlohmannWritesAndReadsBack) {
+  for (bool redacted : {false, true}) {
+    AuditRecord r = SampleRecord();
+    r.redacted = redacted;
+    Json j = {{"seq", r.seq},         {"at", r.at},
+              {"actor", r.actor},     {"action", r.action},
+              {"subject", r.subject}, {"customers", r.customers},
+              {"details_digest", r.details_digest}, {"prev", r.prev},
+              {"hash", r.hash}};
+    if (redacted) j["redacted"] = true;
+    EXPECT_EQ(r.ToJson(), j.dump());
+    std::optional<AuditRecord> back = AuditRecord::Parse(r.ToJson());
+    ASSERT_TRUE(back.has_value());
+    ExpectSameRecord(*back, r);
+  }
+}
+
+TEST(AuditRecordTest, NonAsciiTextStaysReadableAndInvalidUtf8IsReplaced) {
+  AuditRecord r = SampleRecord();
+  r.subject = "Zoë's policy";
+  std::optional<AuditRecord> back = AuditRecord::Parse(r.ToJson());
+  ASSERT_TRUE(back.has_value());
+  ExpectSameRecord(*back, r);
+
+  r.subject = "bad \xff byte";
+  back = AuditRecord::Parse(r.ToJson());
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->subject, "bad \xef\xbf\xbd byte");  // U+FFFD
+}
+
 class AuditTrailTest : public ::testing::Test {
  protected:
   void SetUp() override { store_ = OpenControlStore(dir_.path(), &clock_); }
