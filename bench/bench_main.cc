@@ -1,4 +1,5 @@
-// main() for every benchmark: the heap on huge pages, as `upfront` runs
+// main() for every benchmark: the heap on huge pages and keeping what it
+// frees, as `upfront` runs
 // (src/common/huge_pages.h), then Google Benchmark's usual main.
 
 #include <benchmark/benchmark.h>
@@ -7,6 +8,7 @@
 
 int main(int argc, char** argv) {
   upfront::UseHugePageHeap(argv);
+  upfront::RetainFreedHeap();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

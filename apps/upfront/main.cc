@@ -233,6 +233,7 @@ int RunCheck(const std::string& path) {
 int main(int argc, char** argv) {
   using namespace upfront;
   UseHugePageHeap(argv);
+  RetainFreedHeap();
   CLI::App app{"Upfront: a real-time engine for proactive customer support.\n"
                "Ingests Segment-spec events, keeps every customer's state, and (as the\n"
                "policy says) decides the smallest helpful action."};
