@@ -15,13 +15,56 @@
 // p99 (8.3-9.6 ms; alternating runs, 3 connections); 64 KB gave no more.
 #pragma once
 
+#include <fcntl.h>
 #include <rocksdb/options.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
 
 namespace upfront {
 
 inline void SmoothBackgroundWrites(rocksdb::DBOptions* options) {
   options->bytes_per_sync = 256 << 10;
   options->wal_bytes_per_sync = 256 << 10;
+}
+
+// Whether files in `dir` can be written with O_DIRECT: tmpfs before Linux
+// 6.6 and some FUSE file systems refuse it, and RocksDB would then fail
+// every flush. Writes one aligned block to a probe file, then
+// removes it; false when `dir` does not exist.
+inline bool SupportsDirectWrites(const std::string& dir) {
+  constexpr size_t kBlock = 4096;
+  const std::string probe = dir + "/.direct-write-probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  void* block = nullptr;
+  bool written = posix_memalign(&block, kBlock, kBlock) == 0;
+  if (written) {
+    std::memset(block, 0, kBlock);
+    written = ::write(fd, block, kBlock) == static_cast<ssize_t>(kBlock);
+  }
+  std::free(block);
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return written;
+}
+
+// Memtable flushes and compactions write (and compactions read) their files
+// with direct IO where the file system allows it, so a table file's bytes
+// are not first copied into the page cache: under bench/http_load_bench at
+// a fixed 100 k events/s that copy was 8-10% of the process's CPU (perf),
+// and direct writes took 5% less CPU over 20 s (25.2 -> 23.8 s of CPU per
+// 14 s) and 2-3% less over 8 s (3 alternating pairs, p99 no worse). Logs
+// stay buffered: they are appended in small pieces and synced. Point
+// lookups and scans stay buffered too, behind the block cache. Creates
+// `dir` if it is missing, as opening the database would.
+inline void WriteTablesDirectWherePossible(rocksdb::DBOptions* options, const std::string& dir) {
+  std::error_code ignored;
+  std::filesystem::create_directories(dir, ignored);
+  options->use_direct_io_for_flush_and_compaction = SupportsDirectWrites(dir);
 }
 
 // Background threads for every database in the process (RocksDB's default

@@ -145,6 +145,7 @@ class RocksDbStore final : public StateStore {
                                      rocksdb::kZSTD};
     options.max_write_buffer_number = 4;  // let flushes lag behind bursts without stalling writes
     SmoothBackgroundWrites(&options);
+    WriteTablesDirectWherePossible(&options, dir);
     ShareBackgroundThreads(&options);
 
     // Debian's RocksDB is built without SSE4.2, so its crc32c is the slow

@@ -51,6 +51,7 @@ absl::StatusOr<std::unique_ptr<ControlStore>> ControlStore::Open(const std::stri
   rocks.compression = rocksdb::kNoCompression;
   rocks.keep_log_file_num = 3;
   SmoothBackgroundWrites(&rocks);
+  if (!options.read_only) WriteTablesDirectWherePossible(&rocks, dir);
   ShareBackgroundThreads(&rocks);
   rocks.max_log_file_size = 1 << 20;
   rocks.create_missing_column_families = true;

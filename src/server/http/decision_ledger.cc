@@ -117,6 +117,7 @@ class RocksDbLedger final : public DecisionLedger {
     options.create_missing_column_families = true;
     options.allow_concurrent_memtable_write = false;  // needed by the vector memtable
     SmoothBackgroundWrites(&options);
+    WriteTablesDirectWherePossible(&options, dir);
     ShareBackgroundThreads(&options);
     // As the event log: fresh data is flushed uncompressed (snappy was 1.3%
     // of the server's CPU under bench/http_load_bench, competing with

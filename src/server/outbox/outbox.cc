@@ -119,6 +119,7 @@ class Outbox::Impl {
     rocksdb::Options options;
     options.create_if_missing = true;
     SmoothBackgroundWrites(&options);
+    WriteTablesDirectWherePossible(&options, dir);
     ShareBackgroundThreads(&options);
     rocksdb::DB* db = nullptr;
     UPFRONT_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, dir, &db), "opening " + dir));
