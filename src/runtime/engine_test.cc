@@ -2,10 +2,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "src/common/manual_clock.h"
 #include "src/common/time_format.h"
+#include "src/store/background_priority.h"
 #include "src/testing/temp_dir.h"
 
 namespace upfront {
@@ -85,6 +89,25 @@ TEST_F(EngineTest, GoodEventsOfAPartlyBadBatchLand) {
   EXPECT_EQ(report.events[1].field, "userId");
   EXPECT_THAT(IngestReport::Describe(report.events[1]), HasSubstr("event 1 (line 2): field userId"));
   EXPECT_EQ(Profile("u1")["events"], 2);
+}
+
+// Partitions apply what is already acknowledged: they run below the threads
+// an acknowledgement waits for (the sequencer stays at the process's own).
+TEST_F(EngineTest, PartitionThreadsRunBelowTheSequencer) {
+  Open();
+  Ingest(Track("u1", "Form Error", "2026-11-25T10:00:00Z", "m1"));  // every thread has started
+  for (const char* name : {"upfront-part-0", "upfront-part-1", "upfront-seq"}) {
+    const std::vector<int> ids = BackgroundThreadIds(name);
+    ASSERT_EQ(ids.size(), 1u) << name;
+    errno = 0;
+    const int niceness = getpriority(PRIO_PROCESS, static_cast<id_t>(ids[0]));
+    ASSERT_EQ(errno, 0) << name;
+    if (std::string_view(name) == "upfront-seq") {
+      EXPECT_EQ(niceness, getpriority(PRIO_PROCESS, 0)) << name;
+    } else {
+      EXPECT_GE(niceness, 4) << name;
+    }
+  }
 }
 
 TEST_F(EngineTest, OversizedBatchIsRejectedWholeAndStoresNothing) {

@@ -5,6 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -33,6 +37,15 @@ constexpr auto kCheckpointIdleAfter = std::chrono::milliseconds(500);
 constexpr auto kCheckpointAtLeastEvery = std::chrono::seconds(30);
 // The shortest idle doze while something is unwritten.
 constexpr auto kMinDoze = std::chrono::milliseconds(20);
+// Partitions apply events after they are acknowledged, so on a busy machine
+// the sequencer and the HTTP threads, which an acknowledgement waits for,
+// come first; partitions still get about 40% of a core next to a busy thread
+// at niceness 0, and when their ring is full the sequencer waits for them.
+// bench/http_load_bench at a fixed 120 k events/s, alternating runs: p99
+// 86-134 -> 19-24 ms, p50 2.8-3.1 -> 2.1-2.2 ms; at 150 k about the same
+// (p99 41-76 against 45-46 ms). (The decision worker runs at 10, RocksDB's
+// background threads at 8.)
+constexpr int kPartitionNiceness = 4;
 
 // A customer's stored state: the profile and the signals, each after its
 // length (4 bytes, little endian), then the pending learning moments.
@@ -102,6 +115,10 @@ Partition::~Partition() { Stop(); }
 void Partition::Start() {
   worker_ = std::thread([this] {
     pthread_setname_np(pthread_self(), ("upfront-part-" + std::to_string(index_)).c_str());
+    const id_t self = static_cast<id_t>(gettid());
+    errno = 0;
+    const int niceness = getpriority(PRIO_PROCESS, self);
+    if (errno == 0 && niceness < kPartitionNiceness) setpriority(PRIO_PROCESS, self, kPartitionNiceness);
     Run();
   });
 }
