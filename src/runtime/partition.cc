@@ -39,7 +39,7 @@ constexpr auto kCheckpointAtLeastEvery = std::chrono::seconds(30);
 constexpr auto kMinDoze = std::chrono::milliseconds(20);
 // Partitions apply events after they are acknowledged, so on a busy machine
 // the sequencer and the HTTP threads, which an acknowledgement waits for,
-// come first; partitions still get about 40% of a core next to a busy thread
+// come first; partitions still get about 30% of a core next to a busy thread
 // at niceness 0, and when their ring is full the sequencer waits for them.
 // bench/http_load_bench at a fixed 120 k events/s, alternating runs: p99
 // 86-134 -> 19-24 ms, p50 2.8-3.1 -> 2.1-2.2 ms; at 150 k about the same
