@@ -39,13 +39,15 @@ constexpr auto kCheckpointAtLeastEvery = std::chrono::seconds(30);
 constexpr auto kMinDoze = std::chrono::milliseconds(20);
 // Partitions apply events after they are acknowledged, so on a busy machine
 // the sequencer and the HTTP threads, which an acknowledgement waits for,
-// come first; partitions still get about 30% of a core next to a busy thread
-// at niceness 0, and when their ring is full the sequencer waits for them.
-// bench/http_load_bench at a fixed 120 k events/s, alternating runs: p99
-// 86-134 -> 19-24 ms, p50 2.8-3.1 -> 2.1-2.2 ms; at 150 k about the same
-// (p99 41-76 against 45-46 ms). (The decision worker runs at 10, RocksDB's
-// background threads at 8.)
-constexpr int kPartitionNiceness = 4;
+// come first; partitions still get about a seventh of a core next to a busy
+// thread at niceness 0, and when their ring is full the sequencer waits for
+// them. bench/http_load_bench, fixed rates, alternating runs: at niceness 4
+// against 0, 120 k events/s over 8 s, p99 86-134 -> 19-24 ms; at 8 against
+// 4, over 20 s, 150 k offered: 129-130 k -> 136-137 k answered (p99 2.5-2.8
+// -> 1.8-1.9 s), 120 k offered: p99 280-382 -> 65-143 ms, p50 2.6-2.8 ->
+// 3.3 ms; 100 k over 8 s the same. (RocksDB's background threads run at 8
+// too, the decision worker at 10.)
+constexpr int kPartitionNiceness = 8;
 
 // A customer's stored state: the profile and the signals, each after its
 // length (4 bytes, little endian), then the pending learning moments.
