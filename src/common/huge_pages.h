@@ -37,7 +37,7 @@ void UseHugePageHeap(char** argv);
 // is never trimmed. The server frees and reallocates the same buffers all
 // the time (memtables after each flush, request batches, decision batches),
 // and on this VM every page handed back is faulted in and zeroed again when
-// it is reused: 5% of the process's CPU under bench/http_load_bench at a
+// it is reused: 3-5% of the process's CPU under bench/http_load_bench at a
 // fixed 100 k events/s. What the heap peaked at stays in use by the process.
 // A threshold GLIBC_TUNABLES sets (glibc.malloc.trim_threshold,
 // glibc.malloc.mmap_threshold) is left as it says. Call once, early in main.

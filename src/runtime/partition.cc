@@ -5,10 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
-#include <sys/resource.h>
 #include <unistd.h>
-
-#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -19,6 +16,7 @@
 #include "src/common/hash.h"
 #include "src/common/json_writer.h"
 #include "src/common/time_format.h"
+#include "src/store/background_priority.h"
 
 namespace upfront {
 namespace {
@@ -117,10 +115,7 @@ Partition::~Partition() { Stop(); }
 void Partition::Start() {
   worker_ = std::thread([this] {
     pthread_setname_np(pthread_self(), ("upfront-part-" + std::to_string(index_)).c_str());
-    const id_t self = static_cast<id_t>(gettid());
-    errno = 0;
-    const int niceness = getpriority(PRIO_PROCESS, self);
-    if (errno == 0 && niceness < kPartitionNiceness) setpriority(PRIO_PROCESS, self, kPartitionNiceness);
+    LowerThreadPriority(gettid(), kPartitionNiceness);
     Run();
   });
 }

@@ -21,14 +21,18 @@ std::vector<int> BackgroundThreadIds(std::string_view name) {
   return ids;
 }
 
+void LowerThreadPriority(int tid, int niceness) {
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+  if (errno == 0 && current < niceness) setpriority(PRIO_PROCESS, static_cast<id_t>(tid), niceness);
+}
+
 int LowerBackgroundThreadPriority(int niceness) {
   int found = 0;
   for (const char* name : {"rocksdb:high", "rocksdb:low"}) {
     for (int tid : BackgroundThreadIds(name)) {
       ++found;
-      errno = 0;
-      const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
-      if (errno == 0 && current < niceness) setpriority(PRIO_PROCESS, static_cast<id_t>(tid), niceness);
+      LowerThreadPriority(tid, niceness);
     }
   }
   return found;

@@ -29,6 +29,10 @@ inline constexpr int kBackgroundThreadNiceness = 8;
 // elsewhere, none.
 std::vector<int> BackgroundThreadIds(std::string_view name);
 
+// Lowers thread `tid` of this process to `niceness` unless it already runs
+// at that or below; never raises one (nor needs the right to).
+void LowerThreadPriority(int tid, int niceness);
+
 // Lowers every RocksDB flush and compaction thread of this process to
 // `niceness` (never raises one); returns how many it found.
 int LowerBackgroundThreadPriority(int niceness = kBackgroundThreadNiceness);

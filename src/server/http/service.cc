@@ -4,7 +4,6 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +17,7 @@
 #include "src/common/json_writer.h"
 #include "src/common/time_format.h"
 #include "src/server/http/service_impl.h"
+#include "src/store/background_priority.h"
 
 namespace upfront {
 namespace server_internal {
@@ -192,7 +192,7 @@ absl::Status ServiceImpl::Open() {
     pthread_setname_np(pthread_self(), "upfront-decide");
     // Behind the ingest path: on a busy machine acknowledgements come first,
     // and decisions queue (bounded: the partitions wait when it is full).
-    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kDecisionWorkerNice);
+    LowerThreadPriority(gettid(), kDecisionWorkerNice);
     RunDecisionWorker();
   });
   {
