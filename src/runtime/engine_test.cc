@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <cerrno>
@@ -102,10 +103,13 @@ TEST_F(EngineTest, PartitionThreadsRunBelowTheSequencer) {
     errno = 0;
     const int niceness = getpriority(PRIO_PROCESS, static_cast<id_t>(ids[0]));
     ASSERT_EQ(errno, 0) << name;
+    const int policy = sched_getscheduler(ids[0]);
     if (std::string_view(name) == "upfront-seq") {
       EXPECT_EQ(niceness, getpriority(PRIO_PROCESS, 0)) << name;
+      EXPECT_EQ(policy, sched_getscheduler(0)) << name;
     } else {
       EXPECT_GE(niceness, 8) << name;
+      EXPECT_EQ(policy, SCHED_BATCH) << name << ": a woken partition would preempt the sequencer";
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "src/store/background_priority.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <cerrno>
@@ -22,6 +23,10 @@ std::vector<int> BackgroundThreadIds(std::string_view name) {
 }
 
 void LowerThreadPriority(int tid, int niceness) {
+  // Any thread may move itself between the normal policies; setting it
+  // first keeps the niceness (the kernel carries it over).
+  const sched_param no_realtime_priority{};
+  sched_setscheduler(tid, SCHED_BATCH, &no_realtime_priority);
   errno = 0;
   const int current = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
   if (errno == 0 && current < niceness) setpriority(PRIO_PROCESS, static_cast<id_t>(tid), niceness);

@@ -30,7 +30,11 @@ inline constexpr int kBackgroundThreadNiceness = 8;
 std::vector<int> BackgroundThreadIds(std::string_view name);
 
 // Lowers thread `tid` of this process to `niceness` unless it already runs
-// at that or below; never raises one (nor needs the right to).
+// at that or below; never raises one (nor needs the right to). It also runs
+// under SCHED_BATCH from then on: a batch thread that wakes waits for the
+// running one to sleep or for the next tick instead of preempting it, so a
+// partition or a flush woken mid-commit no longer pushes the sequencer or an
+// HTTP thread off the core (its share, set by the niceness, is the same).
 void LowerThreadPriority(int tid, int niceness);
 
 // Lowers every RocksDB flush and compaction thread of this process to

@@ -1,5 +1,6 @@
 #include "src/store/background_priority.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <cerrno>
@@ -43,6 +44,7 @@ TEST(BackgroundPriority, LowersEveryFlushAndCompactionThreadAndNeverRaisesOne) {
     const std::vector<int> nice = Niceness(name);
     ASSERT_FALSE(nice.empty()) << name;
     for (int n : nice) EXPECT_EQ(n, kBackgroundThreadNiceness) << name;
+    for (int tid : BackgroundThreadIds(name)) EXPECT_EQ(sched_getscheduler(tid), SCHED_BATCH) << name;
   }
 
   LowerBackgroundThreadPriority(kBackgroundThreadNiceness - 5);
