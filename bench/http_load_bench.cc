@@ -21,6 +21,11 @@
 // Every response must be 200 with accepted equal to the batch size, else the
 // benchmark is skipped with the error.
 //
+// HTTP_LOAD_TRACE=FILE writes every measured request as a line
+// "connection sent_s latency_ms" (sent_s on the steady clock), to see
+// whether the tail comes in bursts: bench/http_load_trace.py sums it up per
+// second.
+//
 // HTTP_LOAD_MESSAGE_IDS=random sends random messageIds (counter "random_ids"
 // is 1), as real clients do; by default they count up per connection.
 // HTTP_LOAD_CONNECTIONS=4,8,16,32 sweeps connection counts (default: 32 for
@@ -308,6 +313,7 @@ struct Shared {
 
 struct ConnectionResult {
   std::vector<float> latencies_ms;  // measured phase only
+  std::vector<double> sent_s;       // when each was due or sent (steady clock, s)
   uint64_t requests = 0;
   uint64_t events = 0;
   uint64_t late = 0;
@@ -360,6 +366,7 @@ void RunConnection(int index, int batch, uint16_t port, const std::string& key,
   bool measuring = false;
   double cpu_start = 0;
   result->latencies_ms.reserve(batch == 1 ? 1 << 18 : 1 << 14);
+  result->sent_s.reserve(result->latencies_ms.capacity());
   for (uint64_t n = 0;; ++n) {
     const int phase = shared->phase.load(std::memory_order_relaxed);
     if (phase == kStop) break;
@@ -391,6 +398,7 @@ void RunConnection(int index, int batch, uint16_t port, const std::string& key,
     result->all_events += static_cast<uint64_t>(batch);
     if (measuring && shared->phase.load(std::memory_order_relaxed) == kMeasure) {
       result->latencies_ms.push_back(std::chrono::duration<float, std::milli>(answered - started).count());
+      result->sent_s.push_back(std::chrono::duration<double>(started.time_since_epoch()).count());
       ++result->requests;
       result->events += static_cast<uint64_t>(batch);
       result->late += static_cast<uint64_t>(std::max(0ll, JsonNumber(body, "late")));
@@ -576,6 +584,18 @@ void BM_HttpIngest(benchmark::State& state) {
   if (requests == 0) {
     state.SkipWithError("no request was answered in the measured time");
     return;
+  }
+  if (const char* trace = std::getenv("HTTP_LOAD_TRACE")) {
+    if (FILE* f = std::fopen(trace, "w"); f == nullptr) {
+      spdlog::error("HTTP_LOAD_TRACE: cannot write {}", trace);
+    } else {
+      for (size_t c = 0; c < results.size(); ++c) {
+        for (size_t i = 0; i < results[c].sent_s.size(); ++i) {
+          std::fprintf(f, "%zu %.6f %.3f\n", c, results[c].sent_s[i], results[c].latencies_ms[i]);
+        }
+      }
+      std::fclose(f);
+    }
   }
   std::sort(latencies.begin(), latencies.end());
   state.counters["batch"] = batch;
