@@ -194,6 +194,10 @@ class RocksDbStore final : public StateStore {
       // with random ids; sequential ids unchanged). Lookups check a few more
       // L0 files, behind their Bloom filters.
       if (i == kDedup) cf.write_buffer_size = 16 << 20;
+      // Random keys: every L0 file overlaps all of L1, so an L0 compaction
+      // rewrites L1 whole; twice the default files per compaction halve that.
+      // Lookups check a few more L0 files, behind their Bloom filters.
+      if (i == kDedup || i == kMeasurement) cf.level0_file_num_compaction_trigger = 8;
       families.emplace_back(kFamilyNames[i], cf);
     }
     const std::vector<std::string> legacy = LegacyCheckpointFamilies(dir);

@@ -128,6 +128,12 @@ class RocksDbLedger final : public DecisionLedger {
                                      rocksdb::kZSTD};
     rocksdb::ColumnFamilyOptions by_customer(options);
     by_customer.write_buffer_size = kByCustomerMemtableBytes;
+    // Its keys come in customer order, so every L0 file overlaps all of L1,
+    // and an L0 compaction rewrites L1 whole: at the default trigger of 4
+    // small files, L1 was rewritten for each 16 MB that came in.
+    by_customer.level0_file_num_compaction_trigger = 16;
+    by_customer.level0_slowdown_writes_trigger = 40;
+    by_customer.level0_stop_writes_trigger = 56;
     by_customer.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
     // Decisions (~800 bytes each) go to blob files when their memtable is
     // flushed, and only the keys and blob references are compacted. Every
