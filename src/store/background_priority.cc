@@ -23,8 +23,8 @@ std::vector<int> BackgroundThreadIds(std::string_view name) {
 }
 
 void LowerThreadPriority(int tid, int niceness) {
-  // Any thread may move itself between the normal policies; setting it
-  // first keeps the niceness (the kernel carries it over).
+  // A process needs no privilege to move its own threads between the
+  // normal policies; the kernel carries the niceness over.
   const sched_param no_realtime_priority{};
   sched_setscheduler(tid, SCHED_BATCH, &no_realtime_priority);
   errno = 0;
