@@ -115,7 +115,7 @@ class EngineImpl final : public Engine {
       replay_from = std::min(replay_from, applied + 1);
       applied_at_open_.push_back(applied);
       partitions_.push_back(
-          std::make_unique<Partition>(p, store_.get(), rules_.get(), reader_.get(), applied,
+          std::make_unique<Partition>(p, partitions, store_.get(), rules_.get(), reader_.get(), applied,
                                       options_.on_decision, options_.await_decisions_durable));
     }
     UPFRONT_RETURN_IF_ERROR(store_->ScanTimers([&](std::string_view canonical, Micros due) {

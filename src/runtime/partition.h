@@ -71,12 +71,21 @@ struct ModelDriftCounts {
   ScoreHistogram current;
 };
 
+// Partitions take turns to checkpoint: every `every * count` sequence
+// numbers (or ticks of a clock) there is one slot per partition, partition
+// `index` at offset `index * every`. Each applies about 1/count of the events,
+// so each still checkpoints about every `every` of its own; a checkpoint
+// encodes and writes tens of MB, and two at once doubled the worst second of
+// acknowledgement latency (bench/http_load_bench). True when a slot of
+// `index` lies in (from, to].
+bool PassesCheckpointSlot(uint64_t from, uint64_t to, int index, int count, uint64_t every);
+
 class Partition {
  public:
   // Events with seq <= applied_at_open are already in the stored state and
   // are skipped when the log is replayed.
   using DecisionListener = std::function<void(std::string_view decision_json)>;
-  Partition(int index, StateStore* store, const ProfileRules* rules, const PolicyReader* reader,
+  Partition(int index, int partition_count, StateStore* store, const ProfileRules* rules, const PolicyReader* reader,
             uint64_t applied_at_open, DecisionListener on_decision = {},
             std::function<absl::Status()> await_decisions_durable = {});
   ~Partition();
@@ -119,6 +128,8 @@ class Partition {
   CustomerState* Find(std::string_view canonical);
   CustomerState* Find(std::string_view canonical, uint64_t hash);  // hash: CustomerHash(canonical)
   absl::Status Checkpoint();
+  // Under load: this partition's turn has come (see PassesCheckpointSlot).
+  bool CheckpointDue(std::chrono::steady_clock::time_point now) const;
   // Marks a customer changed outside the event path (so it is checkpointed)
   // and reschedules its timers.
   void Touch(CustomerState& state) {
@@ -202,6 +213,7 @@ class Partition {
   };
 
   const int index_;
+  const int partition_count_;
   StateStore* const store_;
   const ProfileRules* const rules_;
   const PolicyReader* const reader_;
