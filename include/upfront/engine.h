@@ -54,6 +54,12 @@ struct EngineOptions {
   // is told. It must not call into the engine. An error leaves the
   // checkpoint unwritten (it is tried again later).
   std::function<absl::Status()> await_decisions_durable;
+  // Backpressure: Submit waits while this many accepted events are not yet
+  // applied by their partitions (each holds ~1 KB until then); 0: no limit.
+  // A batch that finds room is taken whole, so the count may pass it by one
+  // batch.
+  static constexpr uint64_t kDefaultMaxEventsApplying = 262'144;
+  uint64_t max_events_applying = kDefaultMaxEventsApplying;
 };
 
 enum class IngestFormat { kAuto, kJsonLines, kJson };
@@ -104,6 +110,9 @@ struct EngineStats {
   uint64_t replayed_on_open = 0;  // log records re-applied during recovery
   uint64_t purged_on_open = 0;    // log records older than the retention, deleted
   int partitions = 0;
+  // Accepted (or being committed) and not yet applied by their partitions.
+  uint64_t events_applying = 0;
+  uint64_t ingest_waits = 0;  // batches that waited for the partitions (backpressure)
   // Decisions on events: time from the event reaching its partition to the
   // decision being told to on_decision (reading, deciding, rendering).
   // Per-bucket counts (not cumulative) and the total.

@@ -47,14 +47,23 @@ namespace {
 constexpr size_t kPayloadPadding = kParsePadding;
 constexpr Micros kTimeFromWatermark = std::numeric_limits<Micros>::min();
 constexpr size_t kRecentIdsCapacity = 8 << 20;
+constexpr size_t kPooledBatches = 64;
 
 struct ParsedEvent {
   Event event;
   Micros arrival = 0;
   bool ask_store = false;  // dedup needs a store lookup
   uint64_t seq = 0;  // 0: not accepted (duplicate), nothing to route
-  std::string json;  // minimized, as stored
   Routing routing;
+};
+
+// What parsing a payload needs only while it runs, so it is not carried
+// with the batch while the batch waits for its partitions.
+struct ParseScratch {
+  explicit ParseScratch(const FieldCatalog* catalog) : parser(catalog) {}
+  EventParser parser;
+  std::string payload;  // padded copy of the request body
+  std::vector<RawEvent> raw;
 };
 
 class EngineImpl;
@@ -65,8 +74,7 @@ struct PendingBatch final : EventOwner {
   void ReleaseEvent() override;
   EngineImpl* engine = nullptr;
   std::atomic<int> refs{0};
-  std::string payload;  // padded copy of the request body
-  std::vector<RawEvent> raw;
+  size_t events_counted = 0;  // in EngineImpl::events_applying_
   std::vector<ParsedEvent> parsed;       // slots; the first `parsed_count` are in use
   size_t parsed_count = 0;
   std::vector<size_t> result_of_parsed;  // parsed index -> report.events index
@@ -166,10 +174,12 @@ class EngineImpl final : public Engine {
       ReturnBatch(std::move(batch));
       return future;
     }
+    AwaitRoomToApply(batch.get());
     {
       std::lock_guard lock(queue_mu_);
       if (stopping_) {
         batch->done.set_value(absl::UnavailableError("the engine is shutting down"));
+        ReturnBatch(std::move(batch));
         return future;
       }
       queue_.push_back(std::move(batch));
@@ -474,6 +484,11 @@ class EngineImpl final : public Engine {
     s.replayed_on_open = replayed_on_open_;
     s.purged_on_open = purged_on_open_;
     s.partitions = static_cast<int>(partitions_.size());
+    {
+      std::lock_guard lock(pool_mu_);
+      s.events_applying = events_applying_;
+      s.ingest_waits = ingest_waits_;
+    }
     for (const auto& partition : partitions_) partition->AddDecisionLatency(&s);
     return s;
   }
@@ -494,19 +509,41 @@ class EngineImpl final : public Engine {
   friend struct PendingBatch;
   void ReturnBatch(std::unique_ptr<PendingBatch> b) {
     std::lock_guard lock(pool_mu_);
-    if (pool_.size() < 64) pool_.push_back(std::move(b));
+    if (b->events_counted > 0) {
+      events_applying_ -= b->events_counted;
+      b->events_counted = 0;
+      if (batches_waiting_ > 0) room_cv_.notify_all();
+    }
+    if (pool_.size() < kPooledBatches) pool_.push_back(std::move(b));
   }
 
-  std::unique_ptr<EventParser> TakeParser() {
+  // Backpressure: acknowledged events wait in memory (~1 KB each) until their
+  // partition applies them. When the partitions fall this far behind, the
+  // caller waits rather than the backlog, and the heap, growing without
+  // bound (bench/http_load_bench grew by ~1 KB per event, to 8.6 GB in 60 s,
+  // while the partitions fell behind the acknowledgements).
+  void AwaitRoomToApply(PendingBatch* b) {
+    std::unique_lock lock(pool_mu_);
+    if (options_.max_events_applying > 0 && events_applying_ >= options_.max_events_applying) {
+      ++batches_waiting_;
+      ++ingest_waits_;
+      room_cv_.wait(lock, [&] { return events_applying_ < options_.max_events_applying || closing_; });
+      --batches_waiting_;
+    }
+    events_applying_ += b->parsed_count;
+    b->events_counted = b->parsed_count;
+  }
+
+  std::unique_ptr<ParseScratch> TakeScratch() {
     std::lock_guard lock(pool_mu_);
-    if (parsers_.empty()) return std::make_unique<EventParser>(catalog_.get());
-    auto p = std::move(parsers_.back());
-    parsers_.pop_back();
+    if (scratch_.empty()) return std::make_unique<ParseScratch>(catalog_.get());
+    auto p = std::move(scratch_.back());
+    scratch_.pop_back();
     return p;
   }
-  void ReturnParser(std::unique_ptr<EventParser> p) {
+  void ReturnScratch(std::unique_ptr<ParseScratch> p) {
     std::lock_guard lock(pool_mu_);
-    parsers_.push_back(std::move(p));
+    scratch_.push_back(std::move(p));
   }
 
   // Caller thread: split, validate and minimize every event of the payload.
@@ -519,15 +556,24 @@ class EngineImpl final : public Engine {
                                                      " bytes; the limit is ", options.max_batch_bytes,
                                                      " bytes, so none of it was accepted"));
     }
-    b->payload.assign(payload);
-    b->payload.append(kPayloadPadding, '\0');
-    std::string_view body(b->payload.data(), payload.size());
+    std::unique_ptr<ParseScratch> scratch = TakeScratch();
+    absl::Status parsed = ParseWith(scratch.get(), payload, options, b);
+    ReturnScratch(std::move(scratch));
+    return parsed;
+  }
+
+  absl::Status ParseWith(ParseScratch* scratch, std::string_view payload, const IngestOptions& options,
+                         PendingBatch* b) {
+    scratch->payload.assign(payload);
+    scratch->payload.append(kPayloadPadding, '\0');
+    std::string_view body(scratch->payload.data(), payload.size());
+    const std::vector<RawEvent>& raw = scratch->raw;
     BatchInfo info;
-    b->raw.clear();
+    scratch->raw.clear();
     PayloadFormat format = options.format == IngestFormat::kJsonLines ? PayloadFormat::kJsonLines
                            : options.format == IngestFormat::kJson    ? PayloadFormat::kJson
                                                                       : PayloadFormat::kAuto;
-    UPFRONT_RETURN_IF_ERROR(SplitPayload(body, format, &b->raw, &info));
+    UPFRONT_RETURN_IF_ERROR(SplitPayload(body, format, &scratch->raw, &info));
     ParseDefaults defaults;
     // With event-time arrival the sequencer assigns arrival (and the time of
     // events that carry none) from the stream's watermark.
@@ -536,16 +582,15 @@ class EngineImpl final : public Engine {
     defaults.timezone = info.timezone;
     defaults.locale = info.locale;
     defaults.channel = info.channel;
-    std::unique_ptr<EventParser> parser = TakeParser();
-    if (b->parsed.size() < b->raw.size()) b->parsed.resize(b->raw.size());
-    b->report.events.resize(b->raw.size());
+    if (b->parsed.size() < raw.size()) b->parsed.resize(raw.size());
+    b->report.events.resize(raw.size());
     EventError error;
-    for (size_t i = 0; i < b->raw.size(); ++i) {
+    for (size_t i = 0; i < raw.size(); ++i) {
       EventResult& result = b->report.events[i];
       result.index = options.first_index + i;
-      result.line = b->raw[i].line ? options.first_line + b->raw[i].line - 1 : 0;
+      result.line = raw[i].line ? options.first_line + raw[i].line - 1 : 0;
       ParsedEvent& slot = b->parsed[b->parsed_count];
-      if (!parser->Parse(b->raw[i].json, defaults, &slot.event, &error)) {
+      if (!scratch->parser.Parse(raw[i].json, defaults, &slot.event, &error)) {
         result.status = EventResult::Status::kRejected;
         result.field = error.field;
         result.reason = error.reason;
@@ -555,7 +600,6 @@ class EngineImpl final : public Engine {
       ++b->parsed_count;
       b->result_of_parsed.push_back(i);
     }
-    ReturnParser(std::move(parser));
     return absl::OkStatus();
   }
 
@@ -661,6 +705,11 @@ class EngineImpl final : public Engine {
 
     commit_.events.clear();
     commit_.identity_changes.clear();
+    // The stored form is needed only until the commit: one slot per event of
+    // the group, reused by the next group.
+    size_t group_events = 0;
+    for (auto& b : group) group_events += b->parsed_count;
+    if (event_json_.size() < group_events) event_json_.resize(group_events);
     in_group_.clear();
     uint64_t seq = last_seq_;
     size_t asked = 0;
@@ -695,9 +744,10 @@ class EngineImpl final : public Engine {
         p.seq = seq;
         ++b->report.accepted;
         identity_.Route(e, &p.routing, &commit_.identity_changes);
-        p.json.clear();
-        AppendEventJson(e, *catalog_, &p.json);
-        commit_.events.push_back({seq, arrival, e.message_id, p.routing.canonical, p.routing.merge_from, p.json});
+        std::string& json = event_json_[commit_.events.size()];
+        json.clear();
+        AppendEventJson(e, *catalog_, &json);
+        commit_.events.push_back({seq, arrival, e.message_id, p.routing.canonical, p.routing.merge_from, json});
       }
     }
     commit_.stream_watermark = watermark;
@@ -801,6 +851,11 @@ class EngineImpl final : public Engine {
 
   void Shutdown() {
     {
+      std::lock_guard lock(pool_mu_);
+      closing_ = true;
+    }
+    room_cv_.notify_all();
+    {
       std::lock_guard lock(queue_mu_);
       stopping_ = true;
     }
@@ -827,6 +882,7 @@ class EngineImpl final : public Engine {
   IdentityIndex identity_;
   std::shared_mutex identity_mu_;
   CommitBatch commit_;
+  std::vector<std::string> event_json_;  // commit_.events[i].event_json's bytes
   std::vector<std::string_view> message_ids_;
   std::vector<std::optional<Micros>> stored_arrivals_;
   absl::flat_hash_map<std::string_view, Micros, StringHash, StringEq> in_group_;
@@ -852,9 +908,15 @@ class EngineImpl final : public Engine {
   bool routing_done_ = false;
   std::thread router_;
 
-  std::mutex pool_mu_;
+  mutable std::mutex pool_mu_;
   std::vector<std::unique_ptr<PendingBatch>> pool_;
-  std::vector<std::unique_ptr<EventParser>> parsers_;
+  std::vector<std::unique_ptr<ParseScratch>> scratch_;
+  // Events accepted for the sequencer and not yet applied by their partition.
+  uint64_t events_applying_ = 0;
+  uint64_t ingest_waits_ = 0;  // batches that waited for room
+  int batches_waiting_ = 0;
+  bool closing_ = false;
+  std::condition_variable room_cv_;
 };
 
 void PendingBatch::ReleaseEvent() {

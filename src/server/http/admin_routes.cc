@@ -84,6 +84,8 @@ HttpResponse ServiceImpl::Metrics(const Call&) {
     const EngineStats e = runtime_.engine->Stats();
     s.engine_partitions = static_cast<uint64_t>(e.partitions);
     s.engine_merges = e.merges;
+    s.events_applying = e.events_applying;
+    s.ingest_waits = e.ingest_waits;
     s.decision_latency = e.decision_latency_counts;
     s.decision_latency_sum_micros = e.decision_latency_sum_micros;
     for (const ModelDrift& d : runtime_.engine->Drift()) s.drift.push_back({d.model, d.version, d.psi, d.current_scores});

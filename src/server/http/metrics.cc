@@ -168,6 +168,9 @@ std::string ServerMetrics::Render(const Snapshot& s) const {
   }
   Header("upfront_events_late_total", "counter", "Events later than allowed_lateness (stored, never acted on).", &out);
   Sample("upfront_events_late_total", "", static_cast<double>(late_), &out);
+  Header("upfront_ingest_backpressure_total", "counter",
+         "Ingest batches that waited for the partitions to catch up before being accepted.", &out);
+  Sample("upfront_ingest_backpressure_total", "", static_cast<double>(s.ingest_waits), &out);
   Header("upfront_ingest_ack_seconds", "histogram", "Time to acknowledge an ingest request (durable).", &out);
   ack_single_.Render("upfront_ingest_ack_seconds", "kind=\"single\"", &out);
   ack_batch_.Render("upfront_ingest_ack_seconds", "kind=\"batch\"", &out);
@@ -204,6 +207,7 @@ std::string ServerMetrics::Render(const Snapshot& s) const {
   Sample("upfront_queue_depth", "queue=\"review\"", static_cast<double>(s.review_pending), &out);
   Sample("upfront_queue_depth", "queue=\"nudges\"", static_cast<double>(s.nudges_pending), &out);
   Sample("upfront_queue_depth", "queue=\"decisions\"", static_cast<double>(s.decision_queue), &out);
+  Sample("upfront_queue_depth", "queue=\"applying\"", static_cast<double>(s.events_applying), &out);
   Sample("upfront_queue_depth", "queue=\"webhooks\"", static_cast<double>(s.outbox_pending), &out);
   Header("upfront_webhook_deliveries_total", "counter", "Webhook outcomes.", &out);
   Sample("upfront_webhook_deliveries_total", "outcome=\"delivered\"", static_cast<double>(s.outbox_delivered), &out);

@@ -58,6 +58,8 @@ class ServerMetrics {
     uint64_t review_pending = 0;
     uint64_t nudges_pending = 0;
     uint64_t decision_queue = 0;
+    uint64_t events_applying = 0;  // acknowledged, not yet applied by the partitions
+    uint64_t ingest_waits = 0;     // batches held back until the partitions caught up
     uint64_t outbox_pending = 0, outbox_delivered = 0, outbox_attempts = 0, outbox_failed = 0,
              outbox_rate_limited = 0, outbox_dead = 0, outbox_disabled_endpoints = 0;
     uint64_t engine_partitions = 0, engine_merges = 0;

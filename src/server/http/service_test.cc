@@ -776,6 +776,8 @@ TEST_F(ServiceTest, MetricsArePrometheusTextWithoutCustomerIds) {
   EXPECT_THAT(text, HasSubstr("upfront_ingest_ack_seconds_bucket{kind=\"batch\""));
   EXPECT_THAT(text, HasSubstr("upfront_actions_per_customer_day_count 1"));
   EXPECT_THAT(text, HasSubstr("upfront_queue_depth{queue=\"review\"} 0"));
+  EXPECT_THAT(text, HasSubstr("upfront_queue_depth{queue=\"applying\"} "));
+  EXPECT_THAT(text, HasSubstr("upfront_ingest_backpressure_total 0\n"));
   EXPECT_THAT(text, HasSubstr("upfront_policy_info{version=\"service-test-1\",number=\"1\"} 1"));
   EXPECT_THAT(text, HasSubstr("# TYPE upfront_model_psi gauge"));
   EXPECT_THAT(text, Not(HasSubstr("cust-417")));
