@@ -96,7 +96,8 @@ TEST_F(EngineTest, GoodEventsOfAPartlyBadBatchLand) {
 // an acknowledgement waits for (the sequencer stays at the process's own).
 TEST_F(EngineTest, PartitionThreadsRunBelowTheSequencer) {
   Open();
-  Ingest(Track("u1", "Form Error", "2026-11-25T10:00:00Z", "m1"));  // every thread has started
+  Ingest(Track("u1", "Form Error", "2026-11-25T10:00:00Z", "m1"));
+  ASSERT_TRUE(engine_->Flush().ok());  // every thread has started and applied it
   for (const char* name : {"upfront-part-0", "upfront-part-1", "upfront-seq"}) {
     const std::vector<int> ids = BackgroundThreadIds(name);
     ASSERT_EQ(ids.size(), 1u) << name;

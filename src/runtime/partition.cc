@@ -127,8 +127,9 @@ Partition::~Partition() { Stop(); }
 
 void Partition::Start() {
   worker_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), ("upfront-part-" + std::to_string(index_)).c_str());
+    // Lowered before it is named, so a thread seen by its name runs lowered.
     LowerThreadPriority(gettid(), kPartitionNiceness);
+    pthread_setname_np(pthread_self(), ("upfront-part-" + std::to_string(index_)).c_str());
     Run();
   });
 }
