@@ -159,9 +159,10 @@ class Engine {
   // others are rejected.
   virtual absl::StatusOr<IngestReport> Ingest(std::string_view payload,
                                               const IngestOptions& options = {}) = 0;
-  // The same, without waiting: parsing happens now, on the calling thread;
-  // the future is ready once the batch is durable. Lets one thread parse the
-  // next batch while the previous one is being written.
+  // The same, without waiting for durability: parsing happens now, on the
+  // calling thread; the future is ready once the batch is durable. Lets one
+  // thread parse the next batch while the previous one is being written.
+  // Returns only once there is room (EngineOptions::max_events_applying).
   virtual std::future<absl::StatusOr<IngestReport>> Submit(std::string_view payload,
                                                            const IngestOptions& options = {}) = 0;
 

@@ -567,13 +567,13 @@ class EngineImpl final : public Engine {
     scratch->payload.assign(payload);
     scratch->payload.append(kPayloadPadding, '\0');
     std::string_view body(scratch->payload.data(), payload.size());
-    const std::vector<RawEvent>& raw = scratch->raw;
     BatchInfo info;
     scratch->raw.clear();
     PayloadFormat format = options.format == IngestFormat::kJsonLines ? PayloadFormat::kJsonLines
                            : options.format == IngestFormat::kJson    ? PayloadFormat::kJson
                                                                       : PayloadFormat::kAuto;
     UPFRONT_RETURN_IF_ERROR(SplitPayload(body, format, &scratch->raw, &info));
+    const std::vector<RawEvent>& raw = scratch->raw;
     ParseDefaults defaults;
     // With event-time arrival the sequencer assigns arrival (and the time of
     // events that carry none) from the stream's watermark.
