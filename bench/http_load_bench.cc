@@ -448,6 +448,7 @@ std::string CreateIngestKey(uint16_t port, const std::string& admin_key, std::st
 struct DecisionMetrics {
   double processed = 0;
   double waiting = 0;
+  double ingest_waits = 0;  // requests that waited for the partitions (backpressure)
 };
 
 DecisionMetrics ScrapeDecisions(uint16_t port, const std::string& admin_key) {
@@ -467,6 +468,7 @@ DecisionMetrics ScrapeDecisions(uint16_t port, const std::string& admin_key) {
       const double value = std::strtod(std::string(line.substr(space + 1)).c_str(), nullptr);
       if (line.starts_with("upfront_decision_points_total{")) m.processed += value;
       if (line.starts_with("upfront_queue_depth{queue=\"decisions\"}")) m.waiting = value;
+      if (line.starts_with("upfront_ingest_backpressure_total ")) m.ingest_waits = value;
     }
     if (end == std::string_view::npos) break;
     body.remove_prefix(end + 1);
@@ -618,6 +620,7 @@ void BM_HttpIngest(benchmark::State& state) {
   // were measured on a busy machine.
   state.counters["other_cores"] = std::max(0.0, machine_busy - process_cpu) / measured;
   state.counters["decisions_waiting"] = decisions_left.waiting;
+  state.counters["ingest_waits"] = decisions_left.ingest_waits;
   state.counters["drain_s"] = drain_seconds;
   state.counters["decisions/event"] = decisions_total.processed / static_cast<double>(all_events);
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 namespace upfront {
 namespace {
@@ -33,6 +34,37 @@ TEST(SpscRing, DeliversEveryItemInOrderAcrossThreads) {
   consumer.join();
   EXPECT_TRUE(in_order);
   EXPECT_EQ(expected, kItems);
+  EXPECT_GT(ring.producer_waits(), 0u);
+}
+
+// The producer of a full ring sleeps (rather than spinning) until the
+// consumer has made room, and the pops that make it wake it.
+TEST(SpscRing, AProducerOfAFullRingSleepsUntilTheConsumerMakesRoom) {
+  SpscRing<int> ring(4);
+  for (int i = 0; i < 4; ++i) {
+    *ring.BeginPush() = i;
+    ring.EndPush();
+  }
+  std::atomic<bool> pushed{false};
+  std::thread producer([&] {
+    *ring.BeginPush() = 4;
+    ring.EndPush();
+    pushed.store(true);
+  });
+  while (ring.producer_waits() == 0) std::this_thread::yield();
+  EXPECT_FALSE(pushed.load()) << "pushed into a full ring";
+  std::vector<int> received;
+  while (received.size() < 5) {
+    if (int* v = ring.Front()) {
+      received.push_back(*v);
+      ring.Pop();
+    } else {
+      std::this_thread::yield();  // the producer is being woken
+    }
+  }
+  producer.join();
+  EXPECT_EQ(received, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(ring.producer_waits(), 1u);
 }
 
 TEST(SpscRing, WakeInterruptsASleepingConsumer) {

@@ -184,6 +184,7 @@ class RocksDbStore final : public StateStore {
       // to the last one, and nothing needs sorting at flush (1.5 vs 1.6-2.0
       // us of CPU per 330-byte event, flush included, against a vector).
       if (i == kEvents || i == kHistory) cf.write_buffer_size = 128 << 20;
+      if (i == kEvents) cf.compression_per_level.assign(cf.compression_per_level.size(), rocksdb::kLZ4Compression);
       // A scan (the scorecard) sorts a copy of the live vector memtable.
       if (i == kMeasurement) cf.write_buffer_size = 16 << 20;
       // Real clients send random UUIDs as message ids, so each dedup insert
