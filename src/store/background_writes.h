@@ -1,7 +1,8 @@
 // One setting for every RocksDB database in a process that acknowledges
 // events only after an fsync: background file writes (memtable flushes,
 // compactions) and the logs of databases written without a sync are synced
-// 256 KB at a time as they are written.
+// 256 KB at a time as they are written, and background writes are paced
+// (write_pacer.h).
 //
 // Without it the kernel writes a whole new table file back in one burst,
 // and a log fsync issued meanwhile waits behind it. Measured on this VM with
@@ -24,11 +25,14 @@
 #include <filesystem>
 #include <string>
 
+#include "src/store/write_pacer.h"
+
 namespace upfront {
 
 inline void SmoothBackgroundWrites(rocksdb::DBOptions* options) {
   options->bytes_per_sync = 256 << 10;
   options->wal_bytes_per_sync = 256 << 10;
+  options->rate_limiter = SharedBackgroundWritePacer();
 }
 
 // Whether files in `dir` can be written with O_DIRECT: tmpfs before Linux

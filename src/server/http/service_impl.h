@@ -172,12 +172,12 @@ class ServiceImpl final : public Service {
   std::condition_variable decisions_idle_cv_;
   std::condition_variable decisions_room_cv_;
   static constexpr size_t kMaxQueuedDecisions = 50000;
-  // The worker records what it takes this many at a time. It runs behind
-  // ingest under load and then takes thousands: in one go, the ledger's
-  // write batch (a kilobyte each) grew to tens of megabytes, and copying it
-  // while it grew and faulting in its pages were a third of the worker.
+  // The worker takes and records this many at a time. It runs behind ingest
+  // under load, and thousands in one go grew the ledger's write batch (a
+  // kilobyte each) to tens of megabytes: copying it while it grew and
+  // faulting in its pages were a third of the worker.
   static constexpr size_t kDecisionChunk = 1024;
-  std::vector<ToldDecision> decisions_;
+  std::deque<ToldDecision> decisions_;
   std::atomic<bool> engine_recovering_{false};
   uint64_t decisions_told_ = 0;  // by the engine
   uint64_t decisions_done_ = 0;  // recorded, queued for delivery and audited
