@@ -18,6 +18,14 @@ constexpr int64_t kNanosPerSecond = 1'000'000'000;
 constexpr int64_t kBackgroundBytesPerSecond = 256 << 20;
 constexpr int64_t kBackgroundBurstBytes = 256 << 10;
 
+// One priority's count, or (IO_TOTAL) all of them.
+int64_t OfPriority(const int64_t (&by_priority)[rocksdb::Env::IO_TOTAL + 1], rocksdb::Env::IOPriority pri) {
+  if (pri != rocksdb::Env::IO_TOTAL) return by_priority[pri];
+  int64_t total = 0;
+  for (int64_t n : by_priority) total += n;
+  return total;
+}
+
 int64_t SteadyNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
@@ -57,18 +65,12 @@ void WritePacer::SetBytesPerSecond(int64_t bytes_per_second) {
 
 int64_t WritePacer::GetTotalBytesThrough(rocksdb::Env::IOPriority pri) const {
   std::lock_guard lock(mu_);
-  if (pri != rocksdb::Env::IO_TOTAL) return bytes_[pri];
-  int64_t total = 0;
-  for (int64_t b : bytes_) total += b;
-  return total;
+  return OfPriority(bytes_, pri);
 }
 
 int64_t WritePacer::GetTotalRequests(rocksdb::Env::IOPriority pri) const {
   std::lock_guard lock(mu_);
-  if (pri != rocksdb::Env::IO_TOTAL) return requests_[pri];
-  int64_t total = 0;
-  for (int64_t r : requests_) total += r;
-  return total;
+  return OfPriority(requests_, pri);
 }
 
 int64_t WritePacer::GetBytesPerSecond() const {
