@@ -58,7 +58,13 @@ class SpscRing {
     const size_t head = head_.load(std::memory_order_relaxed) + 1;
     head_.store(head, std::memory_order_seq_cst);
     if (producer_waiting_.load(std::memory_order_seq_cst)) [[unlikely]] {
-      if (tail_.load(std::memory_order_acquire) - head <= ResumeAt()) WakeProducer();
+      // Claimed, so the pops that follow before the producer runs again do
+      // not each make a system call; it announces itself again if it must
+      // go on waiting.
+      if (tail_.load(std::memory_order_acquire) - head <= ResumeAt() &&
+          producer_waiting_.exchange(false, std::memory_order_seq_cst)) {
+        WakeProducer();
+      }
     }
   }
 
