@@ -11,10 +11,11 @@ constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
 // 256 MB/s in writes of at most 256 KB: a background burst of 256 KB is what
 // one fsync may have to flush along with the log. With RocksDB's limiter at
-// these settings, 93-99 k events/s at a p99 of 23-28 ms under
-// bench/http_load_bench; at 128 MB/s (128 KB), 80-83 k and 25-29 ms; at
-// 512 MB/s (256 KB), 78 k and 29 ms. Well above what flushes and compactions
-// write on average (~80 MB/s at 60 k events/s), so they keep up.
+// these settings and ingest backpressure off, 93-99 k events/s at a p99 of
+// 23-28 ms under bench/http_load_bench; at 128 MB/s (128 KB), 80-83 k and
+// 25-29 ms; at 512 MB/s (256 KB), 78 k and 29 ms. Well above what flushes
+// and compactions write on average (~80 MB/s at 60 k events/s), so they
+// keep up.
 constexpr int64_t kBackgroundBytesPerSecond = 256 << 20;
 constexpr int64_t kBackgroundBurstBytes = 256 << 10;
 
